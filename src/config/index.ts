@@ -1,0 +1,1 @@
+export { loadConfig, type Config, type ConfigInput } from './config.ts';

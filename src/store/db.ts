@@ -1,0 +1,51 @@
+/**
+ * The storage seam: one SQL dialect (PostgreSQL 15+), two engines (PGlite embedded, PostgreSQL via `pg`).
+ * Everything above `store/` talks to a `Db`; nothing else imports an engine.
+ *
+ * Type conventions shared by both engines: int8 and numeric come back as JS numbers, `date` as 'YYYY-MM-DD'
+ * strings, timestamptz as Date, jsonb as parsed values.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** Runs one or more statements without parameters (DDL, migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Bulk-loads rows with COPY FROM STDIN (text format). Used by batch paths and as the benchmarks' physical limit.
+   * `rows` are arrays of column values; null becomes \N.
+   */
+  copyFrom(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Escapes one value for COPY's text format. */
+export function copyText(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const s =
+    value instanceof Date
+      ? value.toISOString()
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+}
+
+export function copyLines(rows: Iterable<unknown[]>): { text: string; count: number } {
+  const parts: string[] = [];
+  let count = 0;
+  for (const row of rows) {
+    parts.push(row.map(copyText).join('\t'));
+    count++;
+  }
+  return { text: parts.length ? parts.join('\n') + '\n' : '', count };
+}

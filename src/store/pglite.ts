@@ -1,0 +1,58 @@
+import { PGlite, types } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+import { copyLines, type Db, type Queryable, type QueryResult } from './db.ts';
+
+const parsers = {
+  [types.INT8]: (v: string) => Number(v),
+  [types.NUMERIC]: (v: string) => Number(v),
+  [types.DATE]: (v: string) => v,
+};
+
+/** Opens the embedded engine: file-backed at `dataDir`, or in memory when `dataDir` is undefined. */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pg = new PGlite(dataDir ?? 'memory://', { parsers });
+  await pg.waitReady;
+  return new PgliteDb(pg);
+}
+
+function wrap(q: Pick<PGlite, 'query' | 'exec'>): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      const r = await q.query<R>(sql, params as unknown[]);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await q.exec(sql);
+    },
+  };
+}
+
+class PgliteDb implements Db {
+  readonly engine = 'pglite' as const;
+  readonly #pg: PGlite;
+  readonly #q: Queryable;
+  constructor(pg: PGlite) {
+    this.#pg = pg;
+    this.#q = wrap(pg);
+  }
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    return this.#q.query<R>(sql, params);
+  }
+  exec(sql: string): Promise<void> {
+    return this.#q.exec(sql);
+  }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#pg.transaction((tx) => fn(wrap(tx)));
+  }
+  async copyFrom(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
+    const { text, count } = copyLines(rows);
+    if (count === 0) return 0;
+    const blob = new Blob([text]);
+    await this.#pg.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob });
+    return count;
+  }
+  async close(): Promise<void> {
+    await this.#pg.close();
+  }
+}

@@ -1,0 +1,116 @@
+import pg from 'pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFromStream } from 'pg-copy-streams';
+import { copyText, type Db, type Queryable, type QueryResult } from './db.ts';
+
+// Same value conventions as the PGlite engine (see db.ts).
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    if (oid === 1082) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface PostgresOptions {
+  /** Pool size; the default suits a 2-core node. */
+  max?: number;
+  /** Schema to use (created if missing): each test suite gets its own, like a tenant. */
+  schema?: string;
+}
+
+/** Opens a pooled connection to PostgreSQL at `url`. */
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Db> {
+  const schema = options.schema;
+  if (schema) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+    const setup = new pg.Client({ connectionString: url });
+    await setup.connect();
+    try {
+      await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await setup.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    types: typeParsers,
+    ...(schema ? { options: `-c search_path=${schema},public` } : {}),
+  });
+  return new PostgresDb(pool);
+}
+
+function wrap(c: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      const r = await c.query(sql, params);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await c.query(sql);
+    },
+  };
+}
+
+class PostgresDb implements Db {
+  readonly engine = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #q: Queryable;
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+    this.#q = wrap(pool);
+  }
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    return this.#q.query<R>(sql, params);
+  }
+  exec(sql: string): Promise<void> {
+    return this.#q.exec(sql);
+  }
+  async #withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+  copyFrom(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
+    return this.#withClient(async (client) => {
+      let count = 0;
+      const source = Readable.from(
+        (function* () {
+          let chunk: string[] = [];
+          for (const row of rows) {
+            chunk.push(row.map(copyText).join('\t') + '\n');
+            count++;
+            if (chunk.length >= 1000) {
+              yield chunk.join('');
+              chunk = [];
+            }
+          }
+          if (chunk.length) yield chunk.join('');
+        })(),
+      );
+      await pipeline(source, client.query(copyFromStream(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+      return count;
+    });
+  }
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
