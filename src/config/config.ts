@@ -6,12 +6,20 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL URL; undefined means the embedded PGlite engine under `dataDir`. */
   databaseUrl?: string;
+  /** PostgreSQL schema to live in (default `public`); lets tests and tenants share one server. */
+  databaseSchema?: string;
   port: number;
   host: string;
   mllpPort?: number;
   /** Base URL of a running server that CLI commands talk to. */
   serverUrl: string;
+  /** Absolute URL clients reach this server by, when behind a proxy; otherwise taken from each request. */
+  publicUrl?: string;
   logLevel: string;
+  /** Largest accepted request body in bytes (413 above it). FHIR Bundles of a few thousand entries fit in 32 MB. */
+  bodyLimitBytes: number;
+  /** Lifetime of access tokens issued by /auth/token and /admin/tokens, in seconds. */
+  tokenTtlSeconds: number;
 }
 
 export interface ConfigInput {
@@ -29,16 +37,29 @@ function toPort(value: string | number | undefined, name: string): number | unde
   return n;
 }
 
+function toPositive(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${value}'`);
+  return n;
+}
+
 /** Merges command-line options over environment variables over defaults. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = toPort(input.port ?? env.PORT, 'port') ?? 8080;
+  const schema = env.HEALTHBRAIN_DB_SCHEMA || undefined;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`HEALTHBRAIN_DB_SCHEMA '${schema}' is not a plain identifier`);
   return {
     dataDir: resolve(input.data ?? env.HEALTHBRAIN_DATA ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: schema,
     port,
     host: input.host ?? env.HOST ?? '127.0.0.1',
     mllpPort: toPort(input.mllpPort ?? env.MLLP_PORT, 'mllp-port'),
     serverUrl: (input.server ?? env.HEALTHBRAIN_SERVER ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''),
+    publicUrl: env.HEALTHBRAIN_PUBLIC_URL ? env.HEALTHBRAIN_PUBLIC_URL.replace(/\/+$/, '') : undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    bodyLimitBytes: Math.round(toPositive(env.HEALTHBRAIN_BODY_LIMIT_MB, 'HEALTHBRAIN_BODY_LIMIT_MB', 32) * 1024 * 1024),
+    tokenTtlSeconds: Math.round(toPositive(env.HEALTHBRAIN_TOKEN_TTL, 'HEALTHBRAIN_TOKEN_TTL', 3600)),
   };
 }

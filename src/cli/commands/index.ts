@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
+import { register as registerInstitution } from './institution.ts';
+import { register as registerServe } from './serve.ts';
+import { register as registerToken } from './token.ts';
 
 /**
  * Registers every command. Each command module exports `register(program)` and owns its options; it imports its
  * heavy dependencies lazily inside the action so that `--help` stays fast. One line per module, sorted.
  */
 export function registerCommands(program: Command): void {
-  void program;
+  registerInstitution(program);
+  registerServe(program);
+  registerToken(program);
 }

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppDeps, RoutePlugin } from './deps.ts';
+import { HttpError, installErrorHandlers } from './errors.ts';
+import { routePlugins } from './routes.ts';
+
+// JSON in both of FHIR's spellings (R4 `application/fhir+json`, DSTU2's `application/json+fhir`) and plain JSON.
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
+
+function requestId(raw: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = raw.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+/**
+ * Builds the HTTP app (fastify) from its deps, without listening: tests use `app.inject()`, `serve` calls `listen`.
+ * Registers `plugins` (default: routes.ts) each in its own scope.
+ */
+export async function buildApp(deps: AppDeps, plugins: readonly RoutePlugin[] = routePlugins): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: requestId,
+    // Routes are matched on the path only; '/fhir' and '/fhir/' are registered explicitly in fhir-routes.ts.
+    routerOptions: { maxParamLength: 500 },
+  });
+  app.decorateRequest('actor', undefined);
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (!text.trim()) return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new HttpError('malformed-json', `Request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandlers(app, (o) => deps.fhir.status(o));
+
+  for (const plugin of plugins) await app.register(async (scope) => plugin(scope, deps));
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize } from '../auth/index.ts';
+import type { FhirRequest, FhirResponse } from '../fhir/context.ts';
+import { authenticate } from './authenticate.ts';
+import type { AppDeps } from './deps.ts';
+import { HttpError } from './errors.ts';
+
+export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Path below `/fhir`, percent-decoded per segment, without leading or trailing slash. */
+export function fhirPath(url: string): string {
+  const path = url.split('?')[0].replace(/^\/fhir\/?/, '');
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent).join('/');
+  } catch {
+    throw new HttpError('bad-request', 'malformed percent-encoding in the URL');
+  }
+}
+
+/** Query parameters in order with repeats kept (FHIR search combines repeated parameters with AND). */
+export function fhirQuery(url: string): Array<[string, string]> {
+  const i = url.indexOf('?');
+  return i < 0 ? [] : [...new URLSearchParams(url.slice(i + 1))];
+}
+
+export function baseUrlOf(deps: AppDeps, request: FastifyRequest): string {
+  return (deps.config.publicUrl ?? `${request.protocol}://${request.host}`) + '/fhir';
+}
+
+function toFhirRequest(request: FastifyRequest): FhirRequest {
+  const method = request.method === 'HEAD' ? 'GET' : request.method;
+  if (!METHODS.has(method)) throw new HttpError('method-not-allowed', `${request.method} is not a FHIR interaction`);
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return { method: method as FhirRequest['method'], path: fhirPath(request.url), query: fhirQuery(request.url), body: request.body, headers };
+}
+
+function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
+  for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+  return reply.code(status).type(FHIR_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+/**
+ * The FHIR REST API (https://hl7.org/fhir/R4/http.html) as one catch-all: build a FhirRequest, authenticate, run the
+ * access policies, call the FHIR router, serialise. Only `GET /fhir/metadata` is anonymous (the CapabilityStatement).
+ */
+export function fhirRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const req = toFhirRequest(request);
+    const baseUrl = baseUrlOf(deps, request);
+    if (req.method === 'GET' && req.path === 'metadata') {
+      return send(reply, 200, await deps.fhir.capabilityStatement(baseUrl));
+    }
+    const actor = await authenticate(deps, request);
+    const denial = await authorize(deps.accessPolicies, actor, req);
+    if (denial) return send(reply, deps.fhir.status(denial) === 400 ? 403 : deps.fhir.status(denial), denial);
+    const res: FhirResponse = await deps.fhir.handle(req, { actor, baseUrl, requestId: request.id });
+    return send(reply, deps.fhir.status(res.outcome), res.resource ?? res.outcome, res.headers);
+  };
+  // '/fhir' and '/fhir/' both name the base (real clients post Bundles to either).
+  app.all('/fhir', handler);
+  app.all('/fhir/*', handler);
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import {
+  createAuthService,
+  defaultPolicies,
+  loadOrCreateAdminCredential,
+  loadOrCreateSigningKeys,
+  type AccessPolicy,
+  type AdminCredential,
+  type SigningKeys,
+} from '../auth/index.ts';
+import { systemClock, type Clock, type Config } from '../config/index.ts';
+import { openDb, type Db } from '../store/index.ts';
+import { buildApp } from './app.ts';
+import type { AppDeps, FhirPort, RoutePlugin } from './deps.ts';
+import { createFhirPort } from './fhir-port.ts';
+
+export interface PlatformOptions {
+  /** An already open, migrated database (tests); otherwise opened from the config and closed with the platform. */
+  db?: Db;
+  logger?: Logger;
+  clock?: Clock;
+  /** In-memory keys (tests); otherwise `<dataDir>/keys/`. */
+  keys?: SigningKeys;
+  admin?: AdminCredential;
+  fhir?: FhirPort;
+  accessPolicies?: readonly AccessPolicy[];
+  plugins?: readonly RoutePlugin[];
+}
+
+export interface Platform {
+  deps: AppDeps;
+  app: FastifyInstance;
+  /** Closes the app, then the database if the platform opened it. */
+  close(): Promise<void>;
+}
+
+/** The platform's logger: pino JSON lines on stdout at the configured level. */
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, base: { service: 'healthbrain' } });
+}
+
+/**
+ * The composition root: opens the database (running migrations), loads or creates the signing key and admin
+ * credential in the data directory, wires the domain services and builds the app. `serve`, the CLI's in-process
+ * transport and end-to-end tests all start the platform through here, so they run the same code.
+ */
+export async function openPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  const ownDb = !options.db;
+  const db =
+    options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema }));
+  try {
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? createLogger(config);
+    const keys = options.keys ?? (await loadOrCreateSigningKeys(config.dataDir));
+    const admin = options.admin ?? loadOrCreateAdminCredential(config.dataDir);
+    const auth = createAuthService({ db, keys, admin, clock, ttlSeconds: config.tokenTtlSeconds });
+    const fhir = options.fhir ?? (await createFhirPort(db, config, clock));
+    const deps: AppDeps = { config, db, logger, clock, auth, fhir, accessPolicies: options.accessPolicies ?? defaultPolicies };
+    const app = await buildApp(deps, options.plugins);
+    return {
+      deps,
+      app,
+      async close() {
+        await app.close();
+        if (ownDb) await db.close();
+      },
+    };
+  } catch (err) {
+    if (ownDb) await db.close();
+    throw err;
+  }
+}
