@@ -1,0 +1,13 @@
+// Ingestion (issue 4): channels → verbatim landing store → work queue → standardization seam.
+export type { Channel, LandedUnit, LandResult, QuarantineReason, ResourceWriter, StandardizeResult, Standardizer, UnitInput, UnitStatus } from './types.ts';
+export { landingSource } from './types.ts';
+export { contentHash, LandingBatcher, landUnits } from './landing.ts';
+export { drainQueue, IngestWorker, quarantineWithoutStandardizer, standardizeBatch, type WorkerOptions } from './worker.ts';
+export { feedCounts, feedSummaries, type FeedCount, type FeedSummary } from './counts.ts';
+export { listQuarantine, quarantineSummary, reprocess, type QuarantinedUnit, type QuarantineFilter } from './quarantine.ts';
+export { decodeText, decodeUnit, detectEncoding } from './encoding.ts';
+export { addHl7Sender, listHl7Senders, removeHl7Sender, SenderRegistry, type Hl7Sender } from './hl7/senders.ts';
+export { acceptHl7, HL7_CONTENT_TYPE, SUPPORTED_TYPES, SUPPORTED_VERSIONS, type Hl7Reply } from './hl7/accept.ts';
+export { splitMessages } from './hl7/frames.ts';
+export { startMllpServer, type MllpServer } from './hl7/mllp-server.ts';
+export { createIngest, type Ingest, type IngestOptions } from './service.ts';

@@ -1,0 +1,57 @@
+import type { Db } from '../store/index.ts';
+import { acceptHl7, type Hl7Reply } from './hl7/accept.ts';
+import { splitMessages } from './hl7/frames.ts';
+import { startMllpServer, type MllpServer, type MllpServerOptions } from './hl7/mllp-server.ts';
+import { SenderRegistry } from './hl7/senders.ts';
+import { LandingBatcher } from './landing.ts';
+import type { LandResult, UnitInput } from './types.ts';
+import { IngestWorker, type WorkerOptions } from './worker.ts';
+
+export interface IngestOptions extends WorkerOptions {
+  /** Run the standardization worker in this process (the server does; one-shot CLI tools may not). */
+  runWorker?: boolean;
+  log?: MllpServerOptions['log'];
+}
+
+/**
+ * The ingestion runtime of one server process: a group-committing lander, the HL7 sender registry, the
+ * standardization worker, and (when started) the MLLP listener. Built once by `serve` and passed to the HTTP layer.
+ */
+export interface Ingest {
+  readonly db: Db;
+  readonly senders: SenderRegistry;
+  readonly worker: IngestWorker;
+  /** Lands units; resolves once committed. Wakes the worker. */
+  land(units: UnitInput[]): Promise<LandResult[]>;
+  /** HL7 over HTTP: the body's messages from an authenticated institution → one ACK each. */
+  receiveHl7Http(institutionId: string, body: Buffer): Promise<Hl7Reply[]>;
+  startMllp(port: number, host?: string): Promise<MllpServer>;
+  /** The MLLP port when the listener runs (for `replay` to discover through the admin API). */
+  readonly mllpPort: number | undefined;
+  close(): Promise<void>;
+}
+
+export function createIngest(db: Db, options: IngestOptions = {}): Ingest {
+  const worker = new IngestWorker(db, options);
+  const batcher = new LandingBatcher(db, () => worker.notify());
+  const senders = new SenderRegistry(db);
+  const land = (units: UnitInput[]) => batcher.land(units);
+  let mllp: MllpServer | undefined;
+  if (options.runWorker ?? true) worker.start();
+  return {
+    db, senders, worker, land,
+    receiveHl7Http: (institutionId, body) =>
+      acceptHl7({ channel: 'hl7-http', senders, land, institutionId }, splitMessages(body)),
+    async startMllp(port, host) {
+      mllp = await startMllpServer({ senders, land }, { port, host, log: options.log });
+      return mllp;
+    },
+    get mllpPort() {
+      return mllp?.port;
+    },
+    async close() {
+      await mllp?.close();
+      await worker.stop();
+    },
+  };
+}
