@@ -1,0 +1,29 @@
+import { defineConfig } from 'vite';
+
+/**
+ * Vite build of the web console. JSX is compiled by esbuild (no @vitejs/plugin-react: it does not install here).
+ * `--mode fixtures` builds a copy that can show the dev fixtures (for screenshots); the production build cannot,
+ * because `import.meta.env.VITE_FIXTURES` is then statically false and the fixture chunk is dropped.
+ */
+export default defineConfig(({ mode }) => ({
+  root: import.meta.dirname,
+  base: '/',
+  esbuild: { jsx: 'automatic' },
+  define: {
+    'import.meta.env.VITE_FIXTURES': JSON.stringify(mode === 'fixtures' || mode === 'development' ? '1' : ''),
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1200,
+    reportCompressedSize: false,
+  },
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:8080',
+      '/auth': 'http://127.0.0.1:8080',
+      '/admin': 'http://127.0.0.1:8080',
+      '/fhir': 'http://127.0.0.1:8080',
+    },
+  },
+}));
