@@ -50,7 +50,8 @@ test('caches hashed assets for a year as immutable', async () => {
 });
 
 test('falls back to index.html for a client-side path but not for API paths or missing assets', async () => {
-  assert.match((await app.inject({ url: '/record/p-1' })).body, /id="root"/);
+  assert.match((await app.inject({ url: '/record/p-1', headers: { accept: 'text/html,*/*' } })).body, /id="root"/);
+  assert.equal((await app.inject({ url: '/record/p-1' })).statusCode, 404, 'a non-browser client gets a plain 404');
   assert.equal((await app.inject({ url: '/api/nope' })).statusCode, 404);
   assert.equal((await app.inject({ url: '/assets/gone-123.js' })).statusCode, 404);
   assert.equal((await app.inject({ url: '/fhir/metadata' })).json().resourceType, 'CapabilityStatement');

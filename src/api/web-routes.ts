@@ -53,7 +53,7 @@ function send(reply: FastifyReply, file: string, cache: string): FastifyReply {
 /**
  * Serves the built web console (a single-page app) at `/`: files from `root`; hashed files under `/assets/`
  * cached for a year as immutable; `index.html` revalidated on every load; any other non-API GET that wants HTML
- * gets `index.html` (the app routes by URL hash, but deep links keep working). When the console was not built,
+ * and asks for HTML (a browser) gets `index.html`; anything else unknown stays the app's usual 404. When the console was not built,
  * `/` says how to build it instead of a bare 404.
  */
 export function createWebRoutes(root: string = DEFAULT_WEB_ROOT): RoutePlugin {
@@ -67,7 +67,8 @@ export function createWebRoutes(root: string = DEFAULT_WEB_ROOT): RoutePlugin {
         const hashed = path.startsWith('/assets/');
         return send(reply, file, hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
       }
-      if (path.startsWith('/assets/') || extname(path) !== '') return reply.callNotFound();
+      const wantsHtml = path === '/' || String(request.headers.accept ?? '').includes('text/html');
+      if (path.startsWith('/assets/') || extname(path) !== '' || !wantsHtml) return reply.callNotFound();
       const index = await fileIn(absRoot, '/index.html');
       if (!index) return reply.code(503).header('content-type', TYPES['.html']!).header('cache-control', 'no-store').send(NOT_BUILT);
       return send(reply, index, 'no-cache');

@@ -31,7 +31,8 @@ export function userFromJwt(token: string): Me | undefined {
     const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))) as Record<string, unknown>;
     const role = (json.role ?? (Array.isArray(json.roles) ? json.roles[0] : undefined)) as Me['role'] | undefined;
     if (!role || typeof json.sub !== 'string') return undefined;
-    const inst = typeof json.institution === 'string' ? { id: json.institution, name: json.institution } : undefined;
+    const instId = typeof json.inst === 'string' ? json.inst : typeof json.institution === 'string' ? json.institution : undefined;
+    const inst = instId ? { id: instId, name: instId } : undefined;
     return { subject: json.sub, name: typeof json.name === 'string' ? json.name : json.sub, role, institution: inst };
   } catch {
     return undefined;

@@ -10,6 +10,8 @@ const UNIT_DISPLAY: Record<string, string> = {
   '10*9/L': '×10⁹/L',
   '10*12/L': '×10¹²/L',
   'U/L': 'U/L',
+  'ug/L': 'μg/L',
+  'ng/mL': 'ng/mL',
   'mm[Hg]': 'mmHg',
   'kg/m2': 'kg/m²',
   'mL/min/{1.73_m2}': 'mL/min/1.73m²',

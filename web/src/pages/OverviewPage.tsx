@@ -91,6 +91,7 @@ export function OverviewPage({ api }: { api: Api }) {
 
 function dailyOption(o: RegionOverview, label: (c: IngestChannel) => string) {
   return {
+    animation: false,
     textStyle: { fontFamily: CHART_FONT },
     grid: { left: 56, right: 20, top: 36, bottom: 28 },
     legend: { top: 4, right: 12, itemWidth: 12, itemHeight: 10 },

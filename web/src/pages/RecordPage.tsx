@@ -45,7 +45,7 @@ export function RecordPage({ api, personId, initialTab }: { api: Api; personId: 
       return (
         <div className="page">
           <div className="refusal card">
-            <div className="refusal-icon">⛔</div>
+            <div className="refusal-icon" aria-hidden>!</div>
             <div>
               <h1>{canBreakGlass ? t('btg.title') : t('refused.title')}</h1>
               <p>{canBreakGlass ? t('btg.message') : err.message || t('refused.generic')}</p>

@@ -72,9 +72,10 @@ function trendOption(s: LabSeries, bandLabel: string) {
   const r = s.referenceRange;
   const values = s.points.map((p) => p.value).concat(r?.low ?? [], r?.high ?? []);
   const min = Math.min(...values), max = Math.max(...values);
-  const pad = (max - min || Math.abs(max) || 1) * 0.15;
+  const step = niceStep(max - min || Math.abs(max) || 1);
   const unit = displayUnit(s.unit);
   return {
+    animation: false,
     textStyle: { fontFamily: CHART_FONT },
     grid: { left: 56, right: 28, top: 24, bottom: 32 },
     tooltip: {
@@ -87,8 +88,8 @@ function trendOption(s: LabSeries, bandLabel: string) {
       type: 'value',
       name: unit,
       nameTextStyle: { color: '#5b6b7c', fontSize: 11, align: 'right' },
-      min: Math.max(0, +(min - pad).toFixed(3)),
-      max: +(max + pad).toFixed(3),
+      min: Math.max(0, Math.floor(min / step - 0.5) * step),
+      max: Math.ceil(max / step + 0.5) * step,
       axisLabel: { fontSize: 11, color: '#5b6b7c' },
       splitLine: { lineStyle: { color: '#eef1f5' } },
     },
@@ -110,10 +111,18 @@ function trendOption(s: LabSeries, bandLabel: string) {
               silent: true,
               itemStyle: { color: 'rgba(15, 138, 106, 0.09)' },
               label: { show: true, position: 'insideTopRight', color: '#0f8a6a', fontSize: 11, formatter: `${bandLabel} ${formatRange(r)}` },
-              data: [[{ yAxis: r.low ?? 0 }, { yAxis: r.high ?? max + pad }]],
+              data: [[{ yAxis: r.low ?? 0 }, { yAxis: r.high ?? max + step }]],
             }
           : undefined,
       },
     ],
   };
+}
+
+/** A round axis step (1, 2 or 5 × 10^n) giving about five ticks over `span`. */
+function niceStep(span: number): number {
+  const raw = span / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
 }

@@ -14,7 +14,7 @@ export function MedicationsPane({ medications }: { medications: Medication[] }) 
         <tbody>
           {medications.map((m) => (
             <tr key={m.ref} className={m.status === 'active' ? '' : 'dim'}>
-              <td className="strong">{m.medication.display}</td>
+              <td className="strong wrap">{m.medication.display}</td>
               <td>{m.dosage}</td>
               <td><span className={`status status-${m.status}`}>{tx(`status.${m.status}`, m.status)}</span></td>
               <td className="mono">{formatDate(m.date)}</td>
@@ -88,7 +88,7 @@ export function FollowUpsPane({ followUps }: { followUps: FollowUp[] }) {
               <td className="strong">{f.programme}</td>
               <td>{f.method ? t(`method.${f.method}`) : '—'}</td>
               <td>{f.assessment && <span className={`status assess-${f.assessment}`}>{t(`assessment.${f.assessment}`)}</span>}</td>
-              <td>{f.note}</td>
+              <td className="wrap">{f.note}</td>
               <td className="mono">{formatDate(f.nextDue)}</td>
               <td>{f.practitioner}</td>
               <td><InstitutionBadge institution={f.institution} compact /></td>

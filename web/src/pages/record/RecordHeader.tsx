@@ -3,11 +3,12 @@ import { InstitutionBadge } from '../../components/InstitutionBadge.tsx';
 import { useI18n } from '../../i18n/I18nProvider.tsx';
 import { ageOn, formatDate } from '../../lib/dates.ts';
 import { maskCard, maskPhone, maskResidentId } from '../../lib/mask.ts';
+import { institutionColor } from '../../lib/palette.ts';
 
 function Src({ source }: { source?: FieldSource }) {
   const { t } = useI18n();
   if (!source) return null;
-  return <sup className="field-src" title={t('record.sourceOf', { institution: source.institution.name, date: formatDate(source.updated) })}>{source.institution.name.slice(0, 2)}</sup>;
+  return <sup className="field-src" style={{ color: institutionColor(source.institution.id) }} title={t('record.sourceOf', { institution: source.institution.name, date: formatDate(source.updated) })}>{source.institution.name.slice(0, 2)}</sup>;
 }
 
 /** The patient banner: golden demographics with the source of each field, linked records, allergy alert. */

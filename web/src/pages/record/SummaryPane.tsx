@@ -22,7 +22,7 @@ export function SummaryPane({ summary, onOpenLab }: { summary: RecordSummary; on
             <tbody>
               {summary.problems.map((p) => (
                 <tr key={p.ref} className={p.clinicalStatus === 'resolved' ? 'dim' : ''}>
-                  <td className="strong">{p.code.display}{p.chronic && <span className="tag tag-info">{t('chronic')}</span>}</td>
+                  <td className="strong wrap">{p.code.display}{p.chronic && <span className="tag tag-info">{t('chronic')}</span>}</td>
                   <td className="mono">{p.code.code}</td>
                   <td><span className={`status status-${p.clinicalStatus}`}>{tx(`status.${p.clinicalStatus}`, p.clinicalStatus)}</span></td>
                   <td className="mono">{formatDate(p.date)}</td>
@@ -41,8 +41,8 @@ export function SummaryPane({ summary, onOpenLab }: { summary: RecordSummary; on
             <tbody>
               {activeMeds.map((m) => (
                 <tr key={m.ref}>
-                  <td className="strong">{m.medication.display}</td>
-                  <td>{m.dosage}</td>
+                  <td className="strong wrap">{m.medication.display}</td>
+                  <td className="wrap">{m.dosage}</td>
                   <td className="mono">{formatDate(m.date)}</td>
                   <td><InstitutionBadge institution={m.institution} compact /></td>
                 </tr>
@@ -61,7 +61,7 @@ export function SummaryPane({ summary, onOpenLab }: { summary: RecordSummary; on
                 <td className="mono">{formatDate(e.date)}</td>
                 <td><span className={`enc-class enc-${e.class}`}>{t(`class.${e.class}`)}</span></td>
                 <td>{e.department}</td>
-                <td>{e.diagnosis?.display}</td>
+                <td className="wrap">{e.diagnosis?.display}</td>
                 <td><InstitutionBadge institution={e.institution} compact /></td>
               </tr>
             ))}
@@ -78,7 +78,7 @@ export function SummaryPane({ summary, onOpenLab }: { summary: RecordSummary; on
                 const flag = labFlag(p!, s.referenceRange);
                 return (
                   <tr key={s.code.code} className="clickable" onClick={() => onOpenLab(s.code.code)}>
-                    <td className="strong">{s.code.display}</td>
+                    <td className="strong wrap">{s.code.display}</td>
                     <td className={`num flag-${flag}`}>{formatValue(p!.value)} {displayUnit(s.unit)} {flag === 'H' ? '↑' : flag === 'L' ? '↓' : ''}</td>
                     <td className="mono muted">{formatRange(s.referenceRange)}</td>
                     <td className="mono">{formatDate(p!.date)}</td>

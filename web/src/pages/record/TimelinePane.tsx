@@ -14,7 +14,10 @@ export function TimelinePane({ encounters }: { encounters: Encounter[] }) {
   const option = useMemo(() => {
     const lanes = [...new Set(encounters.map((e) => e.institution.name))];
     const present = CLASSES.filter((c) => encounters.some((e) => e.class === c));
+    const times = encounters.map((e) => new Date(e.date).getTime());
+    const month = 30 * 86_400_000;
     return {
+      animation: false,
       textStyle: { fontFamily: CHART_FONT },
       grid: { left: 170, right: 24, top: 36, bottom: 36 },
       legend: { top: 4, right: 16, itemWidth: 10, itemHeight: 10, textStyle: { fontSize: 12 } },
@@ -23,7 +26,7 @@ export function TimelinePane({ encounters }: { encounters: Encounter[] }) {
         formatter: (p: { data: { e: Encounter } }) =>
           `${formatDateTime(p.data.e.date)}<br/>${p.data.e.institution.name} · ${p.data.e.department ?? ''}<br/><b>${p.data.e.diagnosis?.display ?? ''}</b>`,
       },
-      xAxis: { type: 'time', axisLabel: { fontSize: 11, color: '#5b6b7c' }, splitLine: { show: true, lineStyle: { color: '#eef1f5' } } },
+      xAxis: { type: 'time', min: Math.min(...times) - month, max: Math.max(...times) + month, axisLabel: { fontSize: 11, color: '#5b6b7c' }, splitLine: { show: true, lineStyle: { color: '#eef1f5' } } },
       yAxis: { type: 'category', data: lanes, axisLabel: { fontSize: 12, color: '#1d2b3a' }, axisTick: { show: false }, splitLine: { show: true, lineStyle: { color: '#eef1f5' } } },
       series: present.map((c) => ({
         name: t(`class.${c}`),
@@ -51,7 +54,7 @@ export function TimelinePane({ encounters }: { encounters: Encounter[] }) {
                 <td className="mono">{formatDateTime(e.date)}{e.end && <span className="muted"> {t('timeline.to')} {formatDate(e.end)}</span>}</td>
                 <td><span className={`enc-class enc-${e.class}`}>{t(`class.${e.class}`)}</span></td>
                 <td>{e.department}</td>
-                <td className="strong">{e.diagnosis?.display}</td>
+                <td className="strong wrap">{e.diagnosis?.display}</td>
                 <td className="mono">{e.diagnosis?.code}</td>
                 <td>{e.practitioner}</td>
                 <td><InstitutionBadge institution={e.institution} compact /></td>
