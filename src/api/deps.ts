@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AccessPolicy, AuthService } from '../auth/index.ts';
 import type { Clock, Config } from '../config/index.ts';
 import type { FhirRequest, FhirResponse, RequestContext } from '../fhir/context.ts';
+import type { FhirServices } from '../fhir/index.ts';
 import type { Db } from '../store/index.ts';
 
 /** The FHIR module as the HTTP layer sees it (see platform.ts for the real wiring). */
@@ -22,6 +23,8 @@ export interface AppDeps {
   clock: Clock;
   auth: AuthService;
   fhir: FhirPort;
+  /** The FHIR module's services (repository, registered operations, access rules), for modules that read or write FHIR. */
+  fhirServices: FhirServices;
   /** The access hook run on every authenticated FHIR request (see src/auth/policy.ts). */
   accessPolicies: readonly AccessPolicy[];
 }

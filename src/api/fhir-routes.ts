@@ -46,6 +46,9 @@ function send(reply: FastifyReply, status: number, body: unknown, headers: Recor
  * access policies, call the FHIR router, serialise. Only `GET /fhir/metadata` is anonymous (the CapabilityStatement).
  */
 export function fhirRoutes(app: FastifyInstance, deps: AppDeps): void {
+  // POST Type/_search sends its parameters as a form: keep the raw text so repeated parameters survive.
+  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, String(body)));
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const req = toFhirRequest(request);
     const baseUrl = baseUrlOf(deps, request);

@@ -13,7 +13,9 @@ import { systemClock, type Clock, type Config } from '../config/index.ts';
 import { openDb, type Db } from '../store/index.ts';
 import { buildApp } from './app.ts';
 import type { AppDeps, FhirPort, RoutePlugin } from './deps.ts';
-import { createFhirPort } from './fhir-port.ts';
+import { createFhirServices } from '../fhir/index.ts';
+import { fhirExtensions } from './fhir-extensions.ts';
+import { fhirPort } from './fhir-port.ts';
 
 export interface PlatformOptions {
   /** An already open, migrated database (tests); otherwise opened from the config and closed with the platform. */
@@ -55,8 +57,11 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const keys = options.keys ?? (await loadOrCreateSigningKeys(config.dataDir));
     const admin = options.admin ?? loadOrCreateAdminCredential(config.dataDir);
     const auth = createAuthService({ db, keys, admin, clock, ttlSeconds: config.tokenTtlSeconds });
-    const fhir = options.fhir ?? (await createFhirPort(db, config, clock));
-    const deps: AppDeps = { config, db, logger, clock, auth, fhir, accessPolicies: options.accessPolicies ?? defaultPolicies };
+    const fhirServices = createFhirServices({ db, clock: () => clock.now() });
+    for (const extend of fhirExtensions) await extend(fhirServices, db);
+    const fhir = options.fhir ?? fhirPort(fhirServices);
+    const accessPolicies = options.accessPolicies ?? defaultPolicies;
+    const deps: AppDeps = { config, db, logger, clock, auth, fhir, fhirServices, accessPolicies };
     const app = await buildApp(deps, options.plugins);
     return {
       deps,

@@ -3,6 +3,7 @@ import { authRoutes } from './auth-routes.ts';
 import type { RoutePlugin } from './deps.ts';
 import { fhirRoutes } from './fhir-routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { ingestRoutes } from './ingest-routes.ts';
 
 /**
  * Every route plugin the app registers, each in its own encapsulated scope. A module adds its HTTP face with ONE
@@ -10,4 +11,4 @@ import { healthRoutes } from './health-routes.ts';
  * public index.ts, uses `requireOperator(deps)` / `requireActor(deps)` from authenticate.ts as preHandler, throws
  * HttpError / AuthError / OperationOutcomeError for errors, and may add its own content-type parsers (HL7, CSV).
  */
-export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, fhirRoutes];
+export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, fhirRoutes, ingestRoutes];

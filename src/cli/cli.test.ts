@@ -77,7 +77,7 @@ describe('CLI with no server (in-process on the data directory)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hb-cli-'));
   // On PostgreSQL the in-process CLI lives in a private schema, like every test suite.
   const schema = 't_' + randomBytes(6).toString('hex');
-  const env = process.env.DATABASE_URL ? { HEALTHBRAIN_DB_SCHEMA: schema } : {};
+  const env: Record<string, string> = process.env.DATABASE_URL ? { HEALTHBRAIN_DB_SCHEMA: schema } : {};
   let server: string;
   before(async () => {
     server = `http://127.0.0.1:${await freePort()}`;

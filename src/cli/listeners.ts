@@ -1,4 +1,5 @@
 import type { AppDeps } from '../api/index.ts';
+import { mllpListener } from './mllp-listener.ts';
 
 /** A running listener, stopped on shutdown. */
 export interface Running {
@@ -21,4 +22,4 @@ export interface Listener {
   start(deps: AppDeps, opts: Record<string, unknown>): Promise<Running | undefined>;
 }
 
-export const listeners: Listener[] = [];
+export const listeners: Listener[] = [mllpListener];

@@ -1,0 +1,113 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { findInstitution, listInstitutions } from '../auth/index.ts';
+import {
+  addHl7Sender, CsvColumnsError, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
+} from '../ingest/index.ts';
+import { authenticate, requireOperator } from './authenticate.ts';
+import type { AppDeps } from './deps.ts';
+import { HttpError } from './errors.ts';
+import { closeIngest, ingestFor } from './ingest-runtime.ts';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+const HL7_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'text/plain', 'application/octet-stream'];
+
+async function institutionOf(deps: AppDeps, request: FastifyRequest): Promise<string> {
+  const actor = await authenticate(deps, request);
+  if (!actor.institutionId) throw new HttpError('forbidden', 'only an institution (its system token) can send data');
+  return actor.institutionId;
+}
+
+/**
+ * The ingestion channels over HTTP and their operator API (issue 4). Thin: the logic is in src/ingest.
+ *
+ *   POST /ingest/hl7                       institution token; body: one or more HL7 v2 messages → their ACKs (CR-separated)
+ *   POST /ingest/csv?table=T&file=NAME     institution token; body: a core-table CSV, streamed → {received, landed, …}
+ *   GET  /admin/feeds[?institution=I]      per institution: received, standardized, quarantined, duplicates, last received
+ *   GET  /admin/quarantine?institution=&reason=&limit=   → {summary: [{institution_id, reason, units}], units: […]}
+ *   POST /admin/reprocess {institution?, reason?}        → {requeued}
+ *   POST /admin/hl7-senders {institution, msh3, msh4, addresses?} · GET /admin/hl7-senders
+ *   GET  /admin/ingest                     → {mllp_port} (so `replay` can find the MLLP listener)
+ */
+export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const ingest = ingestFor(deps);
+  app.addHook('onClose', async () => closeIngest(deps));
+  const preHandler = requireOperator(deps);
+
+  // HL7 bodies are bytes (GBK or UTF-8, detected per message); CSV bodies stream straight to the reader.
+  app.addContentTypeParser(HL7_TYPES, { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_r, body, done) => done(null, body));
+  app.addContentTypeParser(['text/csv', 'application/csv'], (_r, payload, done) => done(null, payload));
+
+  app.post('/ingest/hl7', async (request, reply) => {
+    const institutionId = await institutionOf(deps, request);
+    if (!Buffer.isBuffer(request.body)) throw new HttpError('unsupported-media-type', `send HL7 v2 as ${HL7_TYPES[0]}`);
+    const replies = await ingest.receiveHl7Http(institutionId, request.body);
+    reply.header('x-hl7-ack-codes', replies.map((r) => r.code).join(','));
+    return reply.type('x-application/hl7-v2+er7').send(Buffer.concat(replies.flatMap((r, i) => (i ? [Buffer.from('\r'), r.ack] : [r.ack]))));
+  });
+
+  app.post<{ Querystring: { table?: string; file?: string } }>('/ingest/csv', async (request) => {
+    const institutionId = await institutionOf(deps, request);
+    const body = request.body as AsyncIterable<Buffer> | undefined;
+    if (!body || typeof body !== 'object' || !(Symbol.asyncIterator in body)) throw new HttpError('unsupported-media-type', 'send the CSV as text/csv');
+    try {
+      return await ingestCsv(body, { institutionId, table: str(request.query.table), fileName: str(request.query.file), land: ingest.land });
+    } catch (err) {
+      if (err instanceof CsvColumnsError) throw new HttpError('bad-request', err.message);
+      if (err instanceof Error && /core table|empty CSV/.test(err.message)) throw new HttpError('bad-request', err.message);
+      throw err;
+    }
+  });
+
+  app.get<{ Querystring: { institution?: string } }>('/admin/feeds', { preHandler }, async (request) => {
+    const ref = str(request.query.institution);
+    const institutions = ref ? [await findInstitution(deps.db, ref)] : await listInstitutions(deps.db);
+    const counts = new Map((await feedSummaries(deps.db, ref ? institutions[0].id : undefined)).map((s) => [s.institutionId, s]));
+    return institutions.map((i) => {
+      const c = counts.get(i.id);
+      return {
+        // Exactly these keys (the contract checker parses them); pending = received − the other three.
+        institution_id: i.id, institution_name: i.name,
+        received: c?.received ?? 0, standardized: c?.standardized ?? 0, quarantined: c?.quarantined ?? 0,
+        duplicates: c?.duplicates ?? 0, last_received_at: c?.lastReceivedAt ?? null,
+      };
+    });
+  });
+
+  app.get<{ Querystring: { institution?: string; reason?: string; limit?: string } }>('/admin/quarantine', { preHandler }, async (request) => {
+    const ref = str(request.query.institution);
+    const filter = { institution: ref ? (await findInstitution(deps.db, ref)).id : undefined, reason: str(request.query.reason) };
+    const limit = Math.min(Number(request.query.limit ?? 100) || 100, 10_000);
+    return {
+      summary: (await quarantineSummary(deps.db, filter)).map((s) => ({ institution_id: s.institutionId, reason: s.reason, units: s.units })),
+      units: (await listQuarantine(deps.db, filter, limit)).map((u) => ({
+        id: u.id, institution_id: u.institutionId, channel: u.channel, received_at: u.receivedAt.toISOString(), reasons: u.reasons, meta: u.meta,
+      })),
+    };
+  });
+
+  app.post('/admin/reprocess', { preHandler }, async (request) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const ref = str(body.institution);
+    const requeued = await reprocess(deps.db, { institution: ref ? (await findInstitution(deps.db, ref)).id : undefined, reason: str(body.reason) });
+    ingest.worker.notify();
+    return { requeued };
+  });
+
+  app.post('/admin/hl7-senders', { preHandler }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const ref = str(body.institution);
+    const msh3 = str(body.msh3);
+    const msh4 = str(body.msh4);
+    if (!ref || !msh3 || !msh4) throw new HttpError('bad-request', 'institution, msh3 and msh4 are required');
+    const inst = await findInstitution(deps.db, ref);
+    const addresses = Array.isArray(body.addresses) ? body.addresses.map(String) : [];
+    const s = await addHl7Sender(deps.db, { institutionId: inst.id, msh3, msh4, allowedAddresses: addresses });
+    return reply.code(201).send({ institution_id: s.institutionId, msh3: s.msh3, msh4: s.msh4, addresses: s.allowedAddresses });
+  });
+
+  app.get('/admin/hl7-senders', { preHandler }, async () =>
+    (await listHl7Senders(deps.db)).map((s) => ({ institution_id: s.institutionId, msh3: s.msh3, msh4: s.msh4, addresses: s.allowedAddresses })),
+  );
+
+  app.get('/admin/ingest', { preHandler }, async () => ({ mllp_port: ingest.mllpPort ?? null }));
+}

@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import { configFrom, withGlobalOptions } from '../global-options.ts';
+
+type Opts = Record<string, string | boolean | undefined>;
+
+/**
+ * Ingestion commands (issue 4): `ingest` (core-table CSV files), `feeds`, `quarantine`, `reprocess`,
+ * `hl7-sender add|list` and `replay` (a synthetic county's feeds through each institution's own channel).
+ * All talk to the operator API of the server at --server, or run the app in-process when none answers.
+ */
+export function register(program: Command): void {
+  withGlobalOptions(
+    program
+      .command('ingest')
+      .description('upload core-table CSV files (a file or every *.csv under a directory) as an institution, streamed')
+      .argument('<path>', 'a CSV file or a directory of them')
+      .requiredOption('--institution <ref>', 'institution id, code or name')
+      .option('--table <key>', 'core table (default: from each file name, e.g. lab_result-2024.csv)')
+      .option('--json', 'print the summary as JSON'),
+  ).action(async (path: string, opts: Opts) => {
+    const { runIngest } = await import('../ingest-files.ts');
+    await runIngest(configFrom(opts as Record<string, string>), path, opts.institution as string, opts.table as string | undefined, !!opts.json);
+  });
+
+  withGlobalOptions(
+    program
+      .command('feeds')
+      .description('per institution: received, standardized, quarantined, duplicates, last received time')
+      .option('--institution <ref>', 'only this institution')
+      .option('--json', 'print JSON (an array of objects)'),
+  ).action(async (opts: Opts) => {
+    const { withPlatform } = await import('../client.ts');
+    const q = opts.institution ? `?institution=${encodeURIComponent(String(opts.institution))}` : '';
+    const rows = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<FeedRow[]>('GET', `/admin/feeds${q}`));
+    if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
+    console.log(['institution', 'received', 'standardized', 'quarantined', 'duplicates', 'pending', 'last received'].join('\t'));
+    for (const r of rows) {
+      const pending = r.received - r.standardized - r.quarantined - r.duplicates;
+      console.log([r.institution_name, r.received, r.standardized, r.quarantined, r.duplicates, pending, r.last_received_at ?? '-'].join('\t'));
+    }
+  });
+
+  withGlobalOptions(
+    program
+      .command('quarantine')
+      .description('quarantined units by institution and reason')
+      .option('--institution <ref>', 'only this institution')
+      .option('--reason <code>', 'only this reason code')
+      .option('--limit <n>', 'units to list', '20')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: Opts) => {
+    const { withPlatform } = await import('../client.ts');
+    const q = new URLSearchParams();
+    for (const k of ['institution', 'reason', 'limit'] as const) if (opts[k]) q.set(k, String(opts[k]));
+    const r = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<QuarantineJson>('GET', `/admin/quarantine?${q}`));
+    if (opts.json) return void console.log(JSON.stringify(r, null, 2));
+    for (const s of r.summary) console.log(`${s.institution_id}\t${s.reason}\t${s.units}`);
+    for (const u of r.units) console.log(`#${u.id}\t${u.institution_id}\t${u.channel}\t${u.reasons.map((x) => `${x.code}${x.detail ? ': ' + x.detail : ''}`).join('; ')}`);
+    if (!r.summary.length) console.error('(nothing quarantined)');
+  });
+
+  withGlobalOptions(
+    program
+      .command('reprocess')
+      .description('put quarantined units back on the work queue (after a mapping fix)')
+      .option('--institution <ref>', 'only this institution')
+      .option('--reason <code>', 'only units quarantined for this reason'),
+  ).action(async (opts: Opts) => {
+    const { withPlatform } = await import('../client.ts');
+    const r = await withPlatform(configFrom(opts as Record<string, string>), (c) =>
+      c.request<{ requeued: number }>('POST', '/admin/reprocess', { body: { institution: opts.institution, reason: opts.reason } }),
+    );
+    console.log(`requeued ${r.requeued} unit(s)`);
+  });
+
+  const sender = program.command('hl7-sender').description('HL7 v2 senders: MSH-3 application + MSH-4 facility → institution');
+  withGlobalOptions(
+    sender
+      .command('add')
+      .description('register an HL7 sender for an institution (MLLP has no tokens: MSH-3/MSH-4 identify it)')
+      .requiredOption('--institution <ref>', 'institution id, code or name')
+      .requiredOption('--msh3 <app>', 'MSH-3 sending application')
+      .requiredOption('--msh4 <facility>', 'MSH-4 sending facility')
+      .option('--address <ip...>', 'allowed source addresses (default: any)'),
+  ).action(async (opts: Opts & { address?: string[] }) => {
+    const { withPlatform } = await import('../client.ts');
+    const r = await withPlatform(configFrom(opts as Record<string, string>), (c) =>
+      c.request<SenderJson>('POST', '/admin/hl7-senders', { body: { institution: opts.institution, msh3: opts.msh3, msh4: opts.msh4, addresses: opts.address ?? [] } }),
+    );
+    console.log(`${r.msh3}\t${r.msh4}\t→ ${r.institution_id}`);
+  });
+  withGlobalOptions(sender.command('list').description('list registered HL7 senders').option('--json', 'print JSON')).action(async (opts: Opts) => {
+    const { withPlatform } = await import('../client.ts');
+    const rows = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<SenderJson[]>('GET', '/admin/hl7-senders'));
+    if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
+    for (const r of rows) console.log(`${r.msh3}\t${r.msh4}\t${r.institution_id}\t${r.addresses.join(',') || '*'}`);
+  });
+
+  withGlobalOptions(
+    program
+      .command('replay')
+      .description("play a synthetic county's feeds/ into a running server through each institution's own channel")
+      .argument('<dir>', 'synthetic county directory (county.json, feeds/)')
+      .option('--institution <code>', 'only this institution')
+      .option('--concurrency <n>', 'parallel senders', '4'),
+  ).action(async (dir: string, opts: Opts) => {
+    const { runReplay } = await import('../replay.ts');
+    await runReplay(configFrom(opts as Record<string, string>), dir, { only: opts.institution as string | undefined, concurrency: Number(opts.concurrency) || 4 });
+  });
+}
+
+interface FeedRow {
+  institution_id: string;
+  institution_name: string;
+  received: number;
+  standardized: number;
+  quarantined: number;
+  duplicates: number;
+  last_received_at: string | null;
+}
+interface QuarantineJson {
+  summary: Array<{ institution_id: string; reason: string; units: number }>;
+  units: Array<{ id: number; institution_id: string; channel: string; reasons: Array<{ code: string; detail?: string }> }>;
+}
+interface SenderJson {
+  institution_id: string;
+  msh3: string;
+  msh4: string;
+  addresses: string[];
+}
