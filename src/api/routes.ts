@@ -4,6 +4,7 @@ import type { RoutePlugin } from './deps.ts';
 import { fhirRoutes } from './fhir-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
+import { webRoutes } from './web-routes.ts';
 
 /**
  * Every route plugin the app registers, each in its own encapsulated scope. A module adds its HTTP face with ONE
@@ -11,4 +12,4 @@ import { ingestRoutes } from './ingest-routes.ts';
  * public index.ts, uses `requireOperator(deps)` / `requireActor(deps)` from authenticate.ts as preHandler, throws
  * HttpError / AuthError / OperationOutcomeError for errors, and may add its own content-type parsers (HL7, CSV).
  */
-export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, fhirRoutes, ingestRoutes];
+export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, fhirRoutes, ingestRoutes, webRoutes];

@@ -107,7 +107,7 @@ export function fixturesRequested(): boolean {
 export async function createApi(getToken: () => string | undefined): Promise<{ api: Api; fixtures: boolean }> {
   if (import.meta.env.VITE_FIXTURES === '1' && fixturesRequested()) {
     const { createFixtureApi } = await import('../dev/fixture-api.ts');
-    return { api: createFixtureApi(), fixtures: true };
+    return { api: createFixtureApi(getToken), fixtures: true };
   }
   return { api: createHttpApi(getToken), fixtures: false };
 }

@@ -3,6 +3,7 @@ import { DataZoomComponent, GridComponent, LegendComponent, MarkAreaComponent, M
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
+import { useI18n } from '../i18n/I18nProvider.tsx';
 
 echarts.use([BarChart, LineChart, ScatterChart, GridComponent, TooltipComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, DataZoomComponent, CanvasRenderer]);
 
@@ -10,9 +11,12 @@ echarts.use([BarChart, LineChart, ScatterChart, GridComponent, TooltipComponent,
 export function EChart({ option, height, label }: { option: echarts.EChartsCoreOption; height: number; label: string }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
+  const { lang } = useI18n();
   useEffect(() => {
     if (!el.current) return;
-    const c = echarts.init(el.current, undefined, { renderer: 'canvas' });
+    // Month and date labels follow the console's language (ECharts ships ZH and EN).
+    const c = echarts.init(el.current, undefined, { renderer: 'canvas', locale: lang === 'zh' ? 'ZH' : 'EN' });
+    c.setOption(optionRef.current, { notMerge: true });
     chart.current = c;
     const ro = new ResizeObserver(() => c.resize());
     ro.observe(el.current);
@@ -21,7 +25,9 @@ export function EChart({ option, height, label }: { option: echarts.EChartsCoreO
       c.dispose();
       chart.current = null;
     };
-  }, []);
+  }, [lang]);
+  const optionRef = useRef(option);
+  optionRef.current = option;
   useEffect(() => {
     chart.current?.setOption(option, { notMerge: true });
   }, [option]);

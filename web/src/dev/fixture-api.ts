@@ -38,10 +38,13 @@ function summaryFor(personId: string, basis: RecordSummary['access']['basis']): 
   };
 }
 
-export function createFixtureApi(): Api {
+/** `getToken` gives the signed-in fixture token (`fixture.<role>`), so the fixture knows who is asking after a reload. */
+export function createFixtureApi(getToken: () => string | undefined): Api {
+  const currentRole = () => (getToken()?.split('.')[1] ?? 'clinician') as Me['role'];
   return {
     demoUsers: () => delay(USERS),
-    async demoLogin(role, institution) {
+    async demoLogin(asRole, institution) {
+      const role = asRole;
       const u = USERS.find((x) => x.role === role && (!institution || x.institution?.id === institution)) ?? USERS[0]!;
       const user: Me = { subject: `demo-${role}`, name: u.name, role: u.role, institution: u.institution, personId: role === 'resident' ? 'p-100231' : undefined };
       return delay({ token: `fixture.${role}`, user });
@@ -59,7 +62,8 @@ export function createFixtureApi(): Api {
           issue: [{ severity: 'error', code: 'forbidden', details: { coding: [{ system: ACCESS_OUTCOME_SYSTEM, code: NO_CARE_RELATIONSHIP }], text: 'No care relationship with this patient' } }],
         });
       }
-      return delay(summaryFor(personId, 'care-relationship'));
+      const role = currentRole();
+      return delay(summaryFor(personId, role === 'resident' ? 'self' : role === 'operator' ? 'operator' : 'care-relationship'));
     },
     breakGlass: (personId) => delay(summaryFor(personId, 'break-the-glass')),
     overview: () => delay(OVERVIEW),
