@@ -1,0 +1,183 @@
+/**
+ * Batch mode: dedupe a whole county's initial load in the database. Blocking, comparison vectors, EM training, match
+ * weights, connected components and person assignment are each one or a few set-based SQL statements; JS only runs
+ * EM on the aggregated patterns. Records already linked (incremental mode) keep their persons; new records join them
+ * or form new persons.
+ */
+import type { Db, Queryable } from '../store/index.ts';
+import { MAX_BLOCK } from './blocking.ts';
+import { COMPARISONS, GAMMA_COLUMNS } from './comparisons.ts';
+import { capSql, DEFAULT_THRESHOLDS, ruleSql, type Thresholds } from './decision.ts';
+import { weightSql, type ModelParams } from './model.ts';
+import { loadModel, recountNames } from './model-store.ts';
+import { buildPairs, ensureBlockKeys } from './pairs.ts';
+import { resolvedSql, refreshGolden } from './registry.ts';
+import { trainModel } from './train.ts';
+
+export interface BatchResult {
+  records: number;
+  pairs: number;
+  linkEdges: number;
+  reviewItems: number;
+  newPersons: number;
+  modelId: number | null;
+  iterations?: number;
+  seconds: Record<string, number>;
+}
+
+export interface BatchOptions {
+  thresholds?: Thresholds;
+  /** Re-estimate m/u by EM before scoring (default true). */
+  train?: boolean;
+  sample?: number;
+  actor?: string;
+  log?: (msg: string) => void;
+}
+
+/** Dedupe every record without a person yet (all of them after a bulk `stageRecords`). */
+export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<BatchResult> {
+  const t = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const seconds: Record<string, number> = {};
+  let clock = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    seconds[name] = Math.round(now - clock) / 1000;
+    clock = now;
+    options.log?.(`${name}: ${seconds[name]} s`);
+  };
+  return db.transaction(async (q) => {
+    const records = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_record WHERE person_id IS NULL AND status = 'active'`)).rows[0].n;
+    await ensureBlockKeys(q);
+    lap('blocking keys');
+    await recountNames(q);
+    lap('name frequencies');
+    let model: { modelId: number | null; params: ModelParams };
+    let iterations: number | undefined;
+    const train = options.train ?? true;
+    if (train) {
+      const pairs = await buildPairs(q, 'all');
+      lap('blocked pairs (all, for training)');
+      const tr = await trainModel(db, { q, pairsReady: true, sample: options.sample });
+      model = { modelId: tr.modelId, params: tr.params };
+      iterations = tr.iterations;
+      lap('EM training');
+      void pairs;
+    } else {
+      await buildPairs(q, 'unassigned');
+      lap('blocked pairs');
+      model = await loadModel(q);
+    }
+    const pairs = (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM empi_batch_pair')).rows[0].n;
+    await scoreEdges(q, model.params, t, train);
+    lap('match weights');
+    const linkEdges = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_batch_edge WHERE outcome = 'link'`)).rows[0].n;
+    await connectedComponents(q);
+    lap('connected components');
+    const newPersons = await assignPersons(q);
+    lap('persons');
+    const reviewItems = await queueReviews(q);
+    await q.query(
+      `INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
+       SELECT DISTINCT ON (g.patient_key) g.patient_key, CASE WHEN e.a = g.patient_key THEN e.b ELSE e.a END, bp.person_id,
+         CASE WHEN e.reason LIKE 'rule:%' THEN 'rule-link' WHEN e.a IS NULL THEN 'new' ELSE 'link' END, 'batch', e.weight, e.evidence, $1
+       FROM empi_batch_group g JOIN empi_batch_person bp ON bp.grp = g.grp
+       LEFT JOIN empi_batch_edge e ON e.outcome = 'link' AND (e.a = g.patient_key OR e.b = g.patient_key)
+       ORDER BY g.patient_key, e.weight DESC NULLS LAST`,
+      [model.modelId],
+    );
+    await refreshGolden(q, { sql: 'SELECT person_id FROM empi_batch_person' });
+    lap('golden records and decisions');
+    await q.query(`INSERT INTO empi_event (kind, actor, detail) VALUES ('batch-dedupe', $1, $2)`, [
+      options.actor ?? 'batch',
+      JSON.stringify({ records, pairs, linkEdges, newPersons, reviewItems, modelId: model.modelId }),
+    ]);
+    return { records, pairs, linkEdges, reviewItems, newPersons, modelId: model.modelId, iterations, seconds };
+  });
+}
+
+/** Scores the blocked pairs and keeps those at or above the review threshold as edges (link or review). */
+async function scoreEdges(q: Queryable, params: ModelParams, t: Thresholds, allPairs: boolean): Promise<void> {
+  await q.exec('TRUNCATE empi_batch_edge');
+  const evidence = `jsonb_build_array(${COMPARISONS.map((c) => `jsonb_build_object('field', '${c.name}', 'gamma', p.g_${c.name})`).join(', ')})`;
+  const onlyUnassigned = allPairs ? 'AND (l.person_id IS NULL OR r.person_id IS NULL)' : '';
+  await q.query(
+    `WITH tot AS (SELECT n FROM empi_name_tf WHERE name = ''),
+     scored AS (
+       SELECT p.a, p.b, ${weightSql(params, 'CASE WHEN tot.n >= 1000 THEN greatest(t.n, 1)::float8 / tot.n END')} AS weight,
+         ${ruleSql()} AS rule, ${capSql()} AS capped, ${evidence} AS evidence
+       FROM empi_batch_pair p JOIN empi_record l ON l.patient_key = p.a JOIN empi_record r ON r.patient_key = p.b
+       LEFT JOIN empi_name_tf t ON p.g_name = 0 AND t.name = l.name
+       LEFT JOIN tot ON true
+       WHERE true ${onlyUnassigned}
+         AND NOT EXISTS (SELECT 1 FROM empi_review v WHERE v.status = 'not-linked' AND v.patient_key_a = least(p.a, p.b) AND v.patient_key_b = greatest(p.a, p.b))
+     )
+     INSERT INTO empi_batch_edge (a, b, weight, outcome, reason, evidence)
+     SELECT a, b, weight,
+       CASE WHEN rule OR (weight >= ${t.link} AND NOT capped) THEN 'link' ELSE 'review' END,
+       CASE WHEN rule THEN 'rule:resident-id+name+birth-date' WHEN capped THEN 'cap' END, evidence
+     FROM scored WHERE rule OR weight >= ${t.review}`,
+  );
+}
+
+/** Connected components of the link edges by label propagation (each round: every node takes its smallest label). */
+async function connectedComponents(q: Queryable): Promise<void> {
+  await q.exec(`TRUNCATE empi_batch_cc;
+    INSERT INTO empi_batch_cc (patient_key, label)
+      SELECT k, k FROM (SELECT a AS k FROM empi_batch_edge WHERE outcome = 'link' UNION SELECT b FROM empi_batch_edge WHERE outcome = 'link') n;`);
+  for (let round = 0; round < 100; round++) {
+    const { rowCount } = await q.query(
+      `UPDATE empi_batch_cc c SET label = m.label FROM (
+         SELECT e.node, min(c2.label) AS label FROM (
+           SELECT a AS node, b AS other FROM empi_batch_edge WHERE outcome = 'link'
+           UNION ALL SELECT b, a FROM empi_batch_edge WHERE outcome = 'link') e
+         JOIN empi_batch_cc c2 ON c2.patient_key = e.other GROUP BY e.node) m
+       WHERE c.patient_key = m.node AND m.label < c.label`,
+    );
+    if (rowCount === 0) break;
+  }
+}
+
+/** Every unassigned record joins its component's existing person, or a new person per component (or per record). */
+async function assignPersons(q: Queryable): Promise<number> {
+  await q.exec(`TRUNCATE empi_batch_group; TRUNCATE empi_batch_person;`);
+  await q.exec(`INSERT INTO empi_batch_group (patient_key, grp)
+    SELECT r.patient_key, COALESCE(c.label, r.patient_key) FROM empi_record r LEFT JOIN empi_batch_cc c ON c.patient_key = r.patient_key
+    WHERE r.status = 'active' AND (r.person_id IS NULL OR c.label IS NOT NULL)`);
+  await q.exec(`INSERT INTO empi_batch_person (grp, person_id, is_new)
+    SELECT g.grp, min(${resolvedSql('r.person_id', 'pp')}), false FROM empi_batch_group g
+    JOIN empi_record r ON r.patient_key = g.patient_key JOIN empi_person pp ON pp.person_id = r.person_id GROUP BY g.grp`);
+  const { rowCount } = await q.query(`WITH fresh AS (
+      SELECT grp, nextval('empi_person_seq') AS n, region, rid FROM (
+        SELECT g.grp, COALESCE(left(min(r.resident_id) FILTER (WHERE r.resident_id_valid), 6), '000000') AS region,
+          min(r.resident_id) FILTER (WHERE r.resident_id_valid) AS rid
+        FROM empi_batch_group g JOIN empi_record r ON r.patient_key = g.patient_key
+        WHERE NOT EXISTS (SELECT 1 FROM empi_batch_person bp WHERE bp.grp = g.grp) GROUP BY g.grp) x
+    ), ins AS (
+      INSERT INTO empi_person (person_id, health_card, resident_id)
+      SELECT 'P' || lpad(n::text, 10, '0'), 'HC' || region || lpad(n::text, 11, '0') || empi_mod11_2(region || lpad(n::text, 11, '0')), rid FROM fresh
+      RETURNING person_id
+    )
+    INSERT INTO empi_batch_person (grp, person_id, is_new) SELECT grp, 'P' || lpad(n::text, 10, '0'), true FROM fresh`);
+  await q.exec(`UPDATE empi_record r SET person_id = bp.person_id FROM empi_batch_group g JOIN empi_batch_person bp ON bp.grp = g.grp
+    WHERE r.patient_key = g.patient_key AND r.person_id IS NULL`);
+  return rowCount;
+}
+
+/** Review edges between records that ended up in different persons: the best pair per pair of persons. */
+async function queueReviews(q: Queryable): Promise<number> {
+  const { rowCount } = await q.query(
+    `WITH e AS (
+       SELECT e.*, ${resolvedSql('ra.person_id', 'pa')} AS pa, ${resolvedSql('rb.person_id', 'pb')} AS pb
+       FROM empi_batch_edge e JOIN empi_record ra ON ra.patient_key = e.a JOIN empi_record rb ON rb.patient_key = e.b
+       JOIN empi_person pa ON pa.person_id = ra.person_id JOIN empi_person pb ON pb.person_id = rb.person_id
+       WHERE e.outcome = 'review'
+     )
+     INSERT INTO empi_review (patient_key_a, patient_key_b, weight, evidence, reason)
+     SELECT DISTINCT ON (least(pa, pb), greatest(pa, pb)) least(a, b), greatest(a, b), weight, evidence, COALESCE(reason, 'grey zone')
+     FROM e WHERE pa <> pb ORDER BY least(pa, pb), greatest(pa, pb), weight DESC
+     ON CONFLICT (patient_key_a, patient_key_b) DO NOTHING`,
+  );
+  return rowCount;
+}
+
+export { MAX_BLOCK };

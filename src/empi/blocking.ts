@@ -1,0 +1,74 @@
+/**
+ * Blocking: which pairs are compared at all. Several independent keys, so that one bad field (a mistyped ID, a
+ * homophone, a swapped birth date, a stale phone) never hides a true match: a pair is a candidate when ANY key agrees.
+ * Each rule is declared once with its SQL (batch: keys for every record in one INSERT … SELECT) and its JS twin
+ * (incremental: keys of the one incoming record); a test checks they agree.
+ */
+import type { RecordFeatures } from './features.ts';
+
+export interface BlockingRule {
+  prefix: string;
+  description: string;
+  /** SQL text expression over `empi_record` columns; NULL = no key. */
+  sql: string;
+  js: (f: RecordFeatures) => string | null;
+}
+
+const year = (d: string | null) => (d ? d.slice(0, 4) : null);
+
+export const BLOCKING_RULES: BlockingRule[] = [
+  { prefix: 'r', description: 'resident ID', sql: `'r:' || resident_id`, js: (f) => (f.residentId ? `r:${f.residentId}` : null) },
+  {
+    prefix: 'n',
+    description: 'name pinyin + birth year',
+    sql: `'n:' || name_pinyin || '|' || extract(year from birth_date)::int`,
+    js: (f) => (f.namePinyin && f.birthDate ? `n:${f.namePinyin}|${Number(year(f.birthDate))}` : null),
+  },
+  {
+    prefix: 'i',
+    description: 'name initials + birth date',
+    sql: `'i:' || name_initials || '|' || to_char(birth_date, 'YYYY-MM-DD')`,
+    js: (f) => (f.nameInitials && f.birthDate ? `i:${f.nameInitials}|${f.birthDate}` : null),
+  },
+  { prefix: 'p', description: 'phone', sql: `'p:' || phone`, js: (f) => (f.phone ? `p:${f.phone}` : null) },
+  {
+    prefix: 'd',
+    description: 'birth date + village',
+    sql: `'d:' || to_char(birth_date, 'YYYY-MM-DD') || '|' || village`,
+    js: (f) => (f.birthDate && f.village ? `d:${f.birthDate}|${f.village}` : null),
+  },
+  {
+    prefix: 'v',
+    description: 'name pinyin + village',
+    sql: `'v:' || name_pinyin || '|' || village`,
+    js: (f) => (f.namePinyin && f.village ? `v:${f.namePinyin}|${f.village}` : null),
+  },
+  {
+    prefix: 'm',
+    description: 'resident ID region + birth date part (catches typos in the sequence or check digit)',
+    sql: `'m:' || left(resident_id, 14)`,
+    js: (f) => (f.residentId ? `m:${f.residentId.slice(0, 14)}` : null),
+  },
+  { prefix: 'x', description: 'passport number', sql: `'x:' || passport`, js: (f) => (f.passport ? `x:${f.passport}` : null) },
+];
+
+/** The blocking keys of one record. */
+export function blockKeys(f: RecordFeatures): string[] {
+  const keys = new Set<string>();
+  for (const rule of BLOCKING_RULES) {
+    const k = rule.js(f);
+    if (k) keys.add(k);
+  }
+  return [...keys];
+}
+
+/** INSERT … SELECT of every record's keys (optionally only records matching `where`), set-based. */
+export function blockKeysInsertSql(where = 'true'): string {
+  const selects = BLOCKING_RULES.map((r) => `SELECT ${r.sql} AS key, patient_key FROM empi_record WHERE status = 'active' AND (${where})`);
+  return `INSERT INTO empi_block (key, patient_key)
+    SELECT key, patient_key FROM (${selects.join('\nUNION ALL\n')}) k WHERE key IS NOT NULL
+    ON CONFLICT DO NOTHING`;
+}
+
+/** Keys shared by more records than this are skipped (a placeholder phone, a family of twenty): they blow up pairs. */
+export const MAX_BLOCK = 200;

@@ -1,0 +1,70 @@
+/**
+ * Incremental candidate search and scoring: the blocking keys of one record are looked up in the index (bounded per
+ * key), each candidate record is scored in JS with the same comparisons the batch renders to SQL, and the candidates
+ * are grouped by the person they resolve to (best record per person).
+ */
+import type { Queryable } from '../store/index.ts';
+import { blockKeys, MAX_BLOCK } from './blocking.ts';
+import { RECORD_COLUMNS } from './comparisons.ts';
+import { decide, DEFAULT_THRESHOLDS, type Decision, type Thresholds } from './decision.ts';
+import type { RecordFeatures } from './features.ts';
+import { scorePair, type ModelParams, type PairScore } from './model.ts';
+import { nameFrequency } from './model-store.ts';
+import { rowToFeatures } from './registry.ts';
+
+export interface PersonCandidate {
+  /** The person the candidate resolves to now (through merges). */
+  personId: string;
+  /** The candidate's own (direct) person: a new link goes there so that an unmerge keeps it with its true match. */
+  directPersonId: string;
+  /** The best-scoring record of that person. */
+  patientKey: string;
+  record: RecordFeatures;
+  score: PairScore;
+  decision: Decision;
+}
+
+/** Candidates for one record, best first, one per person. */
+export async function findCandidates(
+  q: Queryable,
+  f: RecordFeatures,
+  params: ModelParams,
+  thresholds: Thresholds = DEFAULT_THRESHOLDS,
+): Promise<PersonCandidate[]> {
+  const keys = blockKeys(f);
+  if (!keys.length) return [];
+  const { rows } = await q.query<Record<string, unknown>>(
+    `WITH hits AS (
+       SELECT k.key, b.patient_key FROM unnest($1::text[]) AS k(key)
+       CROSS JOIN LATERAL (SELECT patient_key FROM empi_block WHERE key = k.key LIMIT ${MAX_BLOCK + 1}) b
+     ), usable AS (
+       SELECT patient_key FROM hits WHERE key IN (SELECT key FROM hits GROUP BY key HAVING count(*) <= ${MAX_BLOCK})
+     )
+     SELECT ${RECORD_COLUMNS.split(',').map((c) => 'r.' + c.trim()).join(', ')}, r.person_id AS direct_person,
+       CASE WHEN pp.merged_into IS NULL THEN r.person_id ELSE empi_resolve(r.person_id) END AS resolved
+     FROM (SELECT DISTINCT patient_key FROM usable) u
+     JOIN empi_record r ON r.patient_key = u.patient_key
+     JOIN empi_person pp ON pp.person_id = r.person_id
+     WHERE r.status = 'active' AND r.patient_key <> $2`,
+    [keys, f.patientKey],
+  );
+  const tfCache = new Map<string, number | undefined>();
+  if (f.name) tfCache.set(f.name, await nameFrequency(q, f.name));
+  const best = new Map<string, PersonCandidate>();
+  for (const row of rows) {
+    const rec = rowToFeatures(row);
+    const score = scorePair(params, f, rec, (n) => tfCache.get(n));
+    const decision = decide(f, rec, score, thresholds);
+    const personId = row.resolved as string;
+    const prev = best.get(personId);
+    if (!prev || rank(decision, score) > rank(prev.decision, prev.score)) {
+      best.set(personId, { personId, directPersonId: row.direct_person as string, patientKey: rec.patientKey, record: rec, score, decision });
+    }
+  }
+  return [...best.values()].sort((a, b) => rank(b.decision, b.score) - rank(a.decision, a.score));
+}
+
+/** Orders candidates: rule links first, then automatic links, then by weight. */
+function rank(d: Decision, s: PairScore): number {
+  return (d.reason?.startsWith('rule:') ? 1000 : 0) + (d.outcome === 'link' ? 500 : 0) + s.weight;
+}

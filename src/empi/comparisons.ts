@@ -1,0 +1,173 @@
+/**
+ * The comparisons, declared as data (Splink style): for each field an ordered list of levels, best first, the last
+ * one being "else". Each level has a SQL predicate over the two records aliased `l` and `r` (batch mode: the database
+ * computes the comparison vectors of all blocked pairs) and a JS predicate over two RecordFeatures (incremental mode:
+ * one record against its few candidates). `comparisons.test.ts` checks that both renderings agree.
+ *
+ * A comparison is "null" (γ = -1, no evidence either way) when either side lacks the field.
+ */
+import type { RecordFeatures } from './features.ts';
+import { edit1, hamming1, jaroWinkler, transposed } from './similarity.ts';
+
+type F = RecordFeatures;
+
+export interface ComparisonLevel {
+  label: string;
+  sql: string;
+  js: (l: F, r: F) => boolean;
+}
+
+export interface Comparison {
+  /** Short name, also the suffix of the batch work-table column `g_<name>`. */
+  name: 'rid' | 'name' | 'dob' | 'sex' | 'phone' | 'addr' | 'passport';
+  nullSql: string;
+  isNull: (l: F, r: F) => boolean;
+  levels: ComparisonLevel[];
+  /** Level index whose weight is adjusted by the term frequency of the agreed name value. */
+  tfLevel?: number;
+}
+
+const ELSE: ComparisonLevel = { label: 'else', sql: 'true', js: () => true };
+
+/** Newborn pattern names ("张丽之子") only ever agree with newborn pattern names: never with the mother's own name. */
+const sameNewbornness = (l: F, r: F) => (l.nameKind === 'newborn') === (r.nameKind === 'newborn');
+const SAME_NEWBORNNESS = `((l.name_kind = 'newborn') = (r.name_kind = 'newborn'))`;
+
+function dmy(d: string): [string, string, string] {
+  return [d.slice(0, 4), d.slice(5, 7), d.slice(8, 10)];
+}
+
+export const COMPARISONS: Comparison[] = [
+  {
+    name: 'rid',
+    nullSql: 'l.resident_id IS NULL OR r.resident_id IS NULL',
+    isNull: (l, r) => l.residentId === null || r.residentId === null,
+    levels: [
+      { label: 'exact', sql: 'l.resident_id = r.resident_id', js: (l, r) => l.residentId === r.residentId },
+      { label: 'one digit', sql: 'empi_hamming1(l.resident_id, r.resident_id)', js: (l, r) => hamming1(l.residentId!, r.residentId!) },
+      { label: 'transposition', sql: 'empi_transposed(l.resident_id, r.resident_id)', js: (l, r) => transposed(l.residentId!, r.residentId!) },
+      ELSE,
+    ],
+  },
+  {
+    name: 'name',
+    nullSql: 'l.name IS NULL OR r.name IS NULL',
+    isNull: (l, r) => l.name === null || r.name === null,
+    tfLevel: 0,
+    levels: [
+      { label: 'exact', sql: 'l.name = r.name', js: (l, r) => l.name === r.name },
+      {
+        label: 'same pinyin (homophone)',
+        sql: `l.name_pinyin = r.name_pinyin AND ${SAME_NEWBORNNESS}`,
+        js: (l, r) => l.namePinyin !== null && l.namePinyin === r.namePinyin && sameNewbornness(l, r),
+      },
+      {
+        label: 'one character edit',
+        sql: `empi_edit1(l.name, r.name) AND ${SAME_NEWBORNNESS}`,
+        js: (l, r) => edit1(l.name!, r.name!) && sameNewbornness(l, r),
+      },
+      {
+        label: 'pinyin similar (Jaro-Winkler ≥ 0.92)',
+        sql: `empi_jaro_winkler(l.name_pinyin, r.name_pinyin) >= 0.92 AND ${SAME_NEWBORNNESS}`,
+        js: (l, r) => l.namePinyin !== null && r.namePinyin !== null && jaroWinkler(l.namePinyin, r.namePinyin) >= 0.92 && sameNewbornness(l, r),
+      },
+      ELSE,
+    ],
+  },
+  {
+    name: 'dob',
+    nullSql: 'l.birth_date IS NULL OR r.birth_date IS NULL',
+    isNull: (l, r) => l.birthDate === null || r.birthDate === null,
+    levels: [
+      { label: 'exact', sql: 'l.birth_date = r.birth_date', js: (l, r) => l.birthDate === r.birthDate },
+      {
+        label: 'day-month swap',
+        sql: `extract(year from l.birth_date) = extract(year from r.birth_date)
+          AND extract(month from l.birth_date) = extract(day from r.birth_date)
+          AND extract(day from l.birth_date) = extract(month from r.birth_date)`,
+        js: (l, r) => {
+          const [ly, lm, ld] = dmy(l.birthDate!);
+          const [ry, rm, rd] = dmy(r.birthDate!);
+          return ly === ry && Number(lm) === Number(rd) && Number(ld) === Number(rm);
+        },
+      },
+      {
+        label: 'one digit',
+        sql: `empi_hamming1(to_char(l.birth_date, 'YYYYMMDD'), to_char(r.birth_date, 'YYYYMMDD'))`,
+        js: (l, r) => hamming1(l.birthDate!.replace(/-/g, ''), r.birthDate!.replace(/-/g, '')),
+      },
+      {
+        label: 'same year and month',
+        sql: `date_trunc('month', l.birth_date) = date_trunc('month', r.birth_date)`,
+        js: (l, r) => l.birthDate!.slice(0, 7) === r.birthDate!.slice(0, 7),
+      },
+      {
+        label: 'same year',
+        sql: 'extract(year from l.birth_date) = extract(year from r.birth_date)',
+        js: (l, r) => l.birthDate!.slice(0, 4) === r.birthDate!.slice(0, 4),
+      },
+      ELSE,
+    ],
+  },
+  {
+    name: 'sex',
+    nullSql: 'l.sex IS NULL OR r.sex IS NULL',
+    isNull: (l, r) => l.sex === null || r.sex === null,
+    levels: [{ label: 'same', sql: 'l.sex = r.sex', js: (l, r) => l.sex === r.sex }, ELSE],
+  },
+  {
+    name: 'phone',
+    nullSql: 'l.phone IS NULL OR r.phone IS NULL',
+    isNull: (l, r) => l.phone === null || r.phone === null,
+    levels: [{ label: 'exact', sql: 'l.phone = r.phone', js: (l, r) => l.phone === r.phone }, ELSE],
+  },
+  {
+    name: 'addr',
+    nullSql: 'l.township IS NULL OR r.township IS NULL',
+    isNull: (l, r) => l.township === null || r.township === null,
+    levels: [
+      { label: 'same village', sql: 'l.village = r.village', js: (l, r) => l.village !== null && l.village === r.village },
+      { label: 'same township', sql: 'l.township = r.township', js: (l, r) => l.township === r.township },
+      ELSE,
+    ],
+  },
+  {
+    name: 'passport',
+    nullSql: 'l.passport IS NULL OR r.passport IS NULL',
+    isNull: (l, r) => l.passport === null || r.passport === null,
+    levels: [
+      { label: 'exact', sql: 'l.passport = r.passport', js: (l, r) => l.passport === r.passport },
+      { label: 'one character', sql: 'empi_hamming1(l.passport, r.passport)', js: (l, r) => hamming1(l.passport!, r.passport!) },
+      ELSE,
+    ],
+  },
+];
+
+/** γ of one comparison for a pair: -1 null, else the index of the first level that holds. */
+export function gammaOf(c: Comparison, l: F, r: F): number {
+  if (c.isNull(l, r)) return -1;
+  for (let i = 0; i < c.levels.length; i++) if (c.levels[i].js(l, r)) return i;
+  return c.levels.length - 1;
+}
+
+/** The comparison vector of a pair, in COMPARISONS order. */
+export function comparisonVector(l: F, r: F): number[] {
+  return COMPARISONS.map((c) => gammaOf(c, l, r));
+}
+
+/** SQL expression computing γ of one comparison over aliases `l` and `r`. */
+export function gammaSql(c: Comparison): string {
+  const whens = c.levels
+    .slice(0, -1)
+    .map((lv, i) => `WHEN ${lv.sql} THEN ${i}`)
+    .join(' ');
+  return `(CASE WHEN ${c.nullSql} THEN -1 ${whens} ELSE ${c.levels.length - 1} END)::smallint`;
+}
+
+/** Column list `g_rid, g_name, …` of the batch work table, in COMPARISONS order. */
+export const GAMMA_COLUMNS = COMPARISONS.map((c) => `g_${c.name}`);
+
+/** The record columns the SQL comparisons read, in RecordFeatures terms (for the agreement test and queries). */
+export const RECORD_COLUMNS =
+  'patient_key, institution_id, local_system, local_value, resident_id, resident_id_valid, name, name_kind, name_pinyin, ' +
+  'name_initials, mother_name, birth_date, sex, phone, village, township, passport, identifiers';

@@ -1,0 +1,26 @@
+/**
+ * EMPI — master patient index (全员人口信息): which institution-level Patients are one person.
+ *
+ * Identifier formats:
+ * - person id: `P` + 10 digits (sequence), e.g. P0000000042.
+ * - electronic health card number (电子健康卡号): `HC` + 6-digit GB/T 2260 issuing region (the resident ID's region
+ *   when known, else 000000) + 11-digit sequence + ISO 7064 MOD 11-2 check character over those 17 digits (the same
+ *   check as GB 11643), 20 characters, e.g. HC3305230000000004217 — one per golden person, never reused.
+ */
+export { featuresOf, RESIDENT_ID_SYSTEM, HEALTH_CARD_SYSTEM, PERSON_ID_SYSTEM, type MatchInput, type RecordFeatures } from './features.ts';
+export { matchIncoming, type MatchOptions, type MatchResult } from './match-incoming.ts';
+export { matchCandidates, pixLookup, pdqSearch, type MatchCandidate, type PixResult, type PdqParams } from './pix-pdq.ts';
+export { batchDedupe, type BatchResult } from './batch-dedupe.ts';
+export { stageRecords } from './stage.ts';
+export { trainModel, type TrainResult } from './train.ts';
+export { patientKeysOfPerson, personOfPatient, getPerson, type PersonView } from './registry.ts';
+export { mergePersons, unmergePersons, mergeByA40, applyPatientLinks, personHistory } from './merge.ts';
+export { listReviews, getReview, decideReview, type ReviewItem } from './review.ts';
+export { evaluate, type Evaluation } from './evaluate.ts';
+export { DEFAULT_THRESHOLDS, type Thresholds } from './decision.ts';
+export { normalizeName, type NormalizedName } from './normalize/name.ts';
+export { normalizePhone } from './normalize/phone.ts';
+export { normalizeBirthDate } from './normalize/date.ts';
+export { normalizeSex } from './normalize/sex.ts';
+export { normalizeAddress } from './normalize/address.ts';
+export { normalizeResidentId, normalizePassport } from './normalize/identifier.ts';

@@ -1,0 +1,108 @@
+/**
+ * Incremental mode: each incoming Patient is matched as it arrives (the seam the ingestion module calls). Indexed
+ * blocking lookups only — no scans — so one call costs a handful of index probes whatever the registry size.
+ */
+import type { Db, Queryable } from '../store/index.ts';
+import { findCandidates, type PersonCandidate } from './candidates.ts';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './decision.ts';
+import { featuresOf, type MatchInput, type RecordFeatures } from './features.ts';
+import type { FieldEvidence, ModelParams } from './model.ts';
+import { countName, loadModel } from './model-store.ts';
+import { createPerson, refreshGolden, upsertRecord } from './registry.ts';
+import { enqueueReview } from './review.ts';
+
+export interface MatchOptions {
+  thresholds?: Thresholds;
+  /** Model to use (default: the newest trained one in the database). */
+  model?: { modelId: number | null; params: ModelParams };
+  actor?: string;
+}
+
+export interface MatchResult {
+  patientKey: string;
+  /** The person the Patient belongs to now. */
+  personId: string;
+  /** linked: to an existing person; new: a new person; review: a new person plus review items; updated: known record. */
+  outcome: 'linked' | 'new' | 'review' | 'updated';
+  weight?: number;
+  probability?: number;
+  /** The record it was linked or compared to. */
+  matchedPatientKey?: string;
+  reason?: string;
+  evidence?: FieldEvidence[];
+  reviewIds: number[];
+}
+
+/**
+ * Matches one incoming institution-level Patient and records the outcome: links it to the person it matches, or
+ * creates a new golden person (with an electronic health card number), queueing grey-zone candidates for review.
+ * Re-sending a known patient_key refreshes its features and keeps its link (ADT^A08 update).
+ */
+export async function matchIncoming(db: Db, input: MatchInput, options: MatchOptions = {}): Promise<MatchResult> {
+  const f = featuresOf(input);
+  const model = options.model ?? (await loadModel(db));
+  return db.transaction((tx) => matchFeatures(tx, f, model, options));
+}
+
+/** The same on already-normalised features, inside the caller's transaction. */
+export async function matchFeatures(
+  tx: Queryable,
+  f: RecordFeatures,
+  model: { modelId: number | null; params: ModelParams },
+  options: MatchOptions = {},
+): Promise<MatchResult> {
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const { existed, personId: known } = await upsertRecord(tx, f);
+  if (existed && known) {
+    const { rows } = await tx.query<{ pid: string }>('SELECT empi_resolve($1) AS pid', [known]);
+    await refreshGolden(tx, [rows[0].pid]);
+    return { patientKey: f.patientKey, personId: rows[0].pid, outcome: 'updated', reviewIds: [] };
+  }
+  if (!existed) await countName(tx, f.name);
+  const candidates = await findCandidates(tx, f, model.params, thresholds);
+  const links = candidates.filter((c) => c.decision.outcome === 'link');
+  // One person clearly matches: link. Two or more: they may be duplicates of each other — a human decides.
+  const chosen: PersonCandidate | undefined = links.length === 1 ? links[0] : undefined;
+  let personId: string;
+  let outcome: MatchResult['outcome'];
+  const reviewIds: number[] = [];
+  if (chosen) {
+    personId = chosen.personId;
+    await tx.query('UPDATE empi_record SET person_id = $2 WHERE patient_key = $1', [f.patientKey, chosen.directPersonId]);
+    outcome = 'linked';
+  } else {
+    personId = (await createPerson(tx, f.residentIdValid ? f.residentId : null, f.residentIdValid ? f.residentId!.slice(0, 6) : undefined)).personId;
+    await tx.query('UPDATE empi_record SET person_id = $2 WHERE patient_key = $1', [f.patientKey, personId]);
+    const grey = candidates.filter((c) => c.decision.outcome !== 'no-link').slice(0, 3);
+    for (const c of grey) {
+      const id = await enqueueReview(tx, f.patientKey, c.patientKey, c.score.weight, c.score.evidence, c.decision.reason ?? (links.length > 1 ? 'several persons match' : 'grey zone'));
+      if (id !== undefined) reviewIds.push(id);
+    }
+    outcome = reviewIds.length ? 'review' : 'new';
+  }
+  const top = chosen ?? candidates[0];
+  await tx.query(
+    `INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
+     VALUES ($1, $2, $3, $4, 'incremental', $5, $6, $7)`,
+    [f.patientKey, top?.patientKey ?? null, personId, chosen ? (chosen.decision.reason?.startsWith('rule:') ? 'rule-link' : 'link') : outcome, top?.score.weight ?? null, top ? JSON.stringify(top.score.evidence) : null, model.modelId],
+  );
+  await tx.query(`INSERT INTO empi_event (kind, person_id, patient_key, actor, detail) VALUES ($1, $2, $3, $4, $5)`, [
+    chosen ? 'link' : 'new-person',
+    personId,
+    f.patientKey,
+    options.actor ?? 'matcher',
+    JSON.stringify({ weight: top?.score.weight ?? null, matched: chosen?.patientKey ?? null }),
+  ]);
+  await refreshGolden(tx, [personId]);
+  return {
+    patientKey: f.patientKey,
+    personId,
+    outcome,
+    weight: top?.score.weight,
+    probability: top?.score.probability,
+    matchedPatientKey: top?.patientKey,
+    reason: top?.decision.reason,
+    evidence: top?.score.evidence,
+    reviewIds,
+  };
+}

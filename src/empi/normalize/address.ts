@@ -1,0 +1,54 @@
+/**
+ * Addresses to the division they name (GB/T 2260 county code + 3-digit township + 3-digit village = the 12-digit
+ * statistical division code used for villages and communities). Matching compares villages and townships, not
+ * house numbers, which are typed every which way.
+ */
+import * as OpenCC from 'opencc-js';
+
+export interface AddressKeys {
+  /** 12-digit village/community code when known, else `t:<township>/<village>` from the text. */
+  village?: string;
+  /** 9-digit township code when known, else `t:<township>`. */
+  township?: string;
+}
+
+export interface AddressInput {
+  text?: string;
+  /** Division codes found in the record (FHIR Address.district/extension, HL7 XAD-9, CSV column). */
+  codes?: string[];
+  line?: string[];
+  city?: string;
+  district?: string;
+  state?: string;
+}
+
+let t2s: ((s: string) => string) | undefined;
+
+const TOWNSHIP = /([\u4e00-\u9fff]{1,10}?(?:镇|乡|街道))/;
+const VILLAGE = /([\u4e00-\u9fff]{1,10}?(?:村委会|居委会|村|社区|居委))/;
+
+/** Extracts the village and township keys; a 12-digit code wins over the text, a 9-digit code gives the township. */
+export function normalizeAddress(input: AddressInput | undefined | null): AddressKeys {
+  if (!input) return {};
+  for (const c of input.codes ?? []) {
+    const code = c.normalize('NFKC').replace(/\D/g, '');
+    if (code.length === 12) return { village: code, township: code.slice(0, 9) };
+  }
+  for (const c of input.codes ?? []) {
+    const code = c.normalize('NFKC').replace(/\D/g, '');
+    if (code.length === 9) return { township: code };
+  }
+  const raw = [input.state, input.city, input.district, ...(input.line ?? []), input.text].filter(Boolean).join('');
+  if (!raw) return {};
+  const toSimplified = (t2s ??= OpenCC.Converter({ from: 't', to: 'cn' }));
+  const text = toSimplified(raw.normalize('NFKC').replace(/\s+/g, ''));
+  // The township is searched after the county part so that "XX县" is not taken for it.
+  const afterCounty = text.replace(/^.*?(?:县|区|市)(?=[^县区市]*(?:镇|乡|街道))/, '');
+  const town = TOWNSHIP.exec(afterCounty)?.[1];
+  const rest = town ? afterCounty.slice(afterCounty.indexOf(town) + town.length) : afterCounty;
+  const village = VILLAGE.exec(rest)?.[1]?.replace(/(村委会|居委会|居委)$/, (m) => (m === '村委会' ? '村' : '社区'));
+  return {
+    township: town ? `t:${town}` : undefined,
+    village: town && village ? `t:${town}/${village}` : undefined,
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The identity layer's storage: golden persons, cross-references (one empi_record per institution-level Patient),
+ * the best-of-sources golden record. A person's record is the set of patient_keys linked to it, resolved at query
+ * time through merges; clinical rows are never touched.
+ */
+import type { Queryable } from '../store/index.ts';
+import { blockKeys } from './blocking.ts';
+import { RECORD_COLUMNS } from './comparisons.ts';
+import type { RecordFeatures } from './features.ts';
+
+/** A row of empi_record in RecordFeatures shape. */
+export function rowToFeatures(r: Record<string, unknown>): RecordFeatures {
+  return {
+    patientKey: r.patient_key as string,
+    institutionId: r.institution_id as string,
+    localSystem: (r.local_system as string) ?? null,
+    localValue: (r.local_value as string) ?? null,
+    residentId: (r.resident_id as string) ?? null,
+    residentIdValid: Boolean(r.resident_id_valid),
+    name: (r.name as string) ?? null,
+    nameKind: (r.name_kind as RecordFeatures['nameKind']) ?? null,
+    namePinyin: (r.name_pinyin as string) ?? null,
+    nameInitials: (r.name_initials as string) ?? null,
+    motherName: (r.mother_name as string) ?? null,
+    birthDate: (r.birth_date as string) ?? null,
+    sex: (r.sex as 'M' | 'F') ?? null,
+    phone: (r.phone as string) ?? null,
+    village: (r.village as string) ?? null,
+    township: (r.township as string) ?? null,
+    passport: (r.passport as string) ?? null,
+    identifiers: (r.identifiers as string[]) ?? [],
+  };
+}
+
+/** Column values of a record in RECORD_COLUMNS order (for INSERT and COPY). */
+export function featureValues(f: RecordFeatures): unknown[] {
+  return [
+    f.patientKey, f.institutionId, f.localSystem, f.localValue, f.residentId, f.residentIdValid, f.name, f.nameKind,
+    f.namePinyin, f.nameInitials, f.motherName, f.birthDate, f.sex, f.phone, f.village, f.township, f.passport,
+    f.identifiers,
+  ];
+}
+
+export const RECORD_COLUMN_LIST = RECORD_COLUMNS.split(',').map((c) => c.trim());
+
+/** Inserts or refreshes a record's features and blocking keys; returns its current direct person, if any. */
+export async function upsertRecord(q: Queryable, f: RecordFeatures): Promise<{ existed: boolean; personId: string | null }> {
+  const cols = RECORD_COLUMN_LIST;
+  const params = featureValues(f);
+  const placeholders = cols.map((_, i) => `$${i + 1}`).join(', ');
+  const updates = cols.filter((c) => c !== 'patient_key').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  const { rows } = await q.query<{ person_id: string | null; inserted: boolean }>(
+    `INSERT INTO empi_record (${cols.join(', ')}) VALUES (${placeholders})
+     ON CONFLICT (patient_key) DO UPDATE SET ${updates}, updated_at = now()
+     RETURNING person_id, (xmax = 0) AS inserted`,
+    params,
+  );
+  await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
+  const keys = blockKeys(f);
+  if (keys.length) {
+    await q.query('INSERT INTO empi_block (key, patient_key) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [keys, f.patientKey]);
+  }
+  return { existed: !rows[0].inserted, personId: rows[0].person_id };
+}
+
+/**
+ * Creates a golden person with its electronic health card number (format: see health card notes in index.ts).
+ * `region` is the GB/T 2260 code of the issuing region (the resident ID's first six digits when known).
+ */
+export async function createPerson(q: Queryable, residentId: string | null, region = '000000'): Promise<{ personId: string; healthCard: string }> {
+  const { rows } = await q.query<{ person_id: string; health_card: string }>(
+    `INSERT INTO empi_person (person_id, health_card, resident_id)
+     SELECT 'P' || lpad(n::text, 10, '0'), 'HC' || d || empi_mod11_2(d), $1
+     FROM (SELECT n, $2::text || lpad(n::text, 11, '0') AS d FROM (SELECT nextval('empi_person_seq') AS n) s) x
+     RETURNING person_id, health_card`,
+    [residentId, region],
+  );
+  return { personId: rows[0].person_id, healthCard: rows[0].health_card };
+}
+
+/** SQL expression resolving a direct person id column through merges (cheap when the person was never merged). */
+export function resolvedSql(personCol: string, personAlias: string): string {
+  return `CASE WHEN ${personAlias}.merged_into IS NULL THEN ${personCol} ELSE empi_resolve(${personCol}) END`;
+}
+
+/** The person an institution-level Patient belongs to now (through merges), or undefined when unknown. */
+export async function personOfPatient(q: Queryable, patientKey: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ pid: string | null }>(
+    `SELECT ${resolvedSql('r.person_id', 'p')} AS pid FROM empi_record r LEFT JOIN empi_person p ON p.person_id = r.person_id
+     WHERE r.patient_key = $1`,
+    [patientKey],
+  );
+  return rows[0]?.pid ?? undefined;
+}
+
+/** Every patient_key of a person: its own records and those of every person merged into it (recursively). */
+export async function patientKeysOfPerson(q: Queryable, personId: string): Promise<string[]> {
+  const { rows } = await q.query<{ patient_key: string }>(
+    `WITH RECURSIVE members(pid) AS (
+       SELECT $1::text
+       UNION SELECT p.person_id FROM empi_person p JOIN members m ON p.merged_into = m.pid
+     )
+     SELECT r.patient_key FROM empi_record r JOIN members m ON r.person_id = m.pid ORDER BY r.patient_key`,
+    [personId],
+  );
+  return rows.map((r) => r.patient_key);
+}
+
+const GOLDEN_FIELDS: Array<{ field: string; col: string; quality: string; where?: string }> = [
+  { field: 'residentId', col: 'resident_id', quality: '1', where: 'resident_id_valid' },
+  { field: 'name', col: 'name', quality: `CASE name_kind WHEN 'zh' THEN 2 WHEN 'latin' THEN 2 ELSE 0 END - (CASE WHEN name LIKE '%?%' THEN 1 ELSE 0 END)` },
+  { field: 'birthDate', col: 'birth_date', quality: `CASE WHEN resident_id_valid AND to_char(birth_date, 'YYYYMMDD') = substr(resident_id, 7, 8) THEN 1 ELSE 0 END` },
+  { field: 'sex', col: 'sex', quality: '1' },
+  { field: 'phone', col: 'phone', quality: '1' },
+  { field: 'village', col: 'village', quality: `CASE WHEN village ~ '^[0-9]{12}$' THEN 1 ELSE 0 END` },
+  { field: 'passport', col: 'passport', quality: '1' },
+];
+
+/**
+ * Recomputes the best-of-sources golden record of the given (surviving) persons, or of all persons: per field the
+ * value of the best-quality source (valid ID, real name over a newborn placeholder), then the most frequent, then the
+ * newest; each value keeps the patient_key it came from. Set-based: one statement for any number of persons.
+ */
+export async function refreshGolden(q: Queryable, personIds: string[] | 'all' | { sql: string }): Promise<void> {
+  const filter = personIds === 'all' ? 'true' : Array.isArray(personIds) ? 'x.pid = ANY($1::text[])' : `x.pid IN (${personIds.sql})`;
+  const picks = GOLDEN_FIELDS.map(
+    (g) => `pick_${g.col} AS (
+      SELECT DISTINCT ON (pid) pid, ${g.col}::text AS v, patient_key AS src FROM (
+        SELECT pid, ${g.col}, patient_key, updated_at, (${g.quality}) AS q, count(*) OVER (PARTITION BY pid, ${g.col}) AS c
+        FROM recs WHERE ${g.col} IS NOT NULL AND (${g.where ?? 'true'})) y
+      ORDER BY pid, q DESC, c DESC, updated_at DESC, patient_key)`,
+  );
+  const obj = GOLDEN_FIELDS.map(
+    (g) => `'${g.field}', CASE WHEN pick_${g.col}.v IS NOT NULL THEN jsonb_build_object('value', pick_${g.col}.v, 'source', pick_${g.col}.src) END`,
+  );
+  const joins = GOLDEN_FIELDS.map((g) => `LEFT JOIN pick_${g.col} USING (pid)`).join(' ');
+  await q.query(
+    `WITH recs AS (
+       SELECT x.* FROM (SELECT ${resolvedSql('r.person_id', 'pp')} AS pid, r.* FROM empi_record r
+         JOIN empi_person pp ON pp.person_id = r.person_id WHERE r.status = 'active') x WHERE ${filter}
+     ), ${picks.join(',\n')},
+     ids AS (SELECT DISTINCT pid FROM recs)
+     UPDATE empi_person p SET golden = jsonb_strip_nulls(jsonb_build_object(${obj.join(', ')})),
+       resident_id = pick_resident_id.v, updated_at = now()
+     FROM ids ${joins}
+     WHERE p.person_id = ids.pid`,
+    Array.isArray(personIds) ? [personIds] : [],
+  );
+}
+
+export interface PersonView {
+  personId: string;
+  healthCard: string;
+  residentId: string | null;
+  mergedInto: string | null;
+  golden: Record<string, { value: string; source: string }>;
+  patientKeys: string[];
+}
+
+/** A person with its golden record and every linked patient_key. */
+export async function getPerson(q: Queryable, personId: string): Promise<PersonView | undefined> {
+  const { rows } = await q.query<{ person_id: string; health_card: string; resident_id: string | null; merged_into: string | null; golden: PersonView['golden'] }>(
+    'SELECT person_id, health_card, resident_id, merged_into, golden FROM empi_person WHERE person_id = $1',
+    [personId],
+  );
+  if (!rows[0]) return undefined;
+  const r = rows[0];
+  return { personId: r.person_id, healthCard: r.health_card, residentId: r.resident_id, mergedInto: r.merged_into, golden: r.golden, patientKeys: await patientKeysOfPerson(q, personId) };
+}
+
+/** Records by patient_key, in RecordFeatures shape. */
+export async function getRecords(q: Queryable, patientKeys: string[]): Promise<RecordFeatures[]> {
+  const { rows } = await q.query(`SELECT ${RECORD_COLUMNS} FROM empi_record WHERE patient_key = ANY($1::text[]) ORDER BY patient_key`, [patientKeys]);
+  return rows.map(rowToFeatures);
+}
