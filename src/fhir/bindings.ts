@@ -123,3 +123,14 @@ function codeText(v: unknown): unknown {
   if (o?.coding) return o.coding.map((c) => `${c.system ?? ''}|${c.code ?? ''}`).join(',');
   return `${o?.system ?? ''}|${o?.code ?? ''}`;
 }
+
+/**
+ * The code system of a bare `code` value at `path` (e.g. Patient.gender → http://hl7.org/fhir/administrative-gender),
+ * taken from the element's required binding, so token search on `system|code` works for code-typed elements too.
+ */
+export function codeSystemOf(path: string, code: string): string | undefined {
+  const codes = rules().get(path)?.binding?.codes;
+  if (!codes) return undefined;
+  for (const [system, set] of codes) if (set.has(code)) return system;
+  return undefined;
+}

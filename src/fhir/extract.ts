@@ -4,6 +4,7 @@
  * runs for every resource of every bundle, and the store's target is ≥ 5,000 resources/s).
  */
 import type { Resource } from '@medplum/fhirtypes';
+import { codeSystemOf } from './bindings.ts';
 import { r4 } from './definitions.ts';
 import { paramsByType, type TypeParam } from './search-params.ts';
 
@@ -24,6 +25,8 @@ export interface SearchColumns {
 interface CompiledParam {
   def: TypeParam;
   paths: string[][];
+  /** The dotted paths, for binding lookups of code-typed elements. */
+  dotted: string[];
 }
 
 let compiled: Map<string, CompiledParam[]> | undefined;
@@ -32,7 +35,7 @@ function compiledFor(resourceType: string): CompiledParam[] {
   if (!compiled) {
     compiled = new Map();
     for (const [type, params] of paramsByType()) {
-      compiled.set(type, [...params.values()].map((def) => ({ def, paths: def.typePaths.map((p) => p.split('.').slice(1)) })));
+      compiled.set(type, [...params.values()].map((def) => ({ def, paths: def.typePaths.map((p) => p.split('.').slice(1)), dotted: def.typePaths })));
     }
   }
   return compiled.get(resourceType) ?? [];
@@ -112,7 +115,7 @@ export function extractColumns(resource: Resource): SearchColumns {
     status: typeof (resource as { status?: unknown }).status === 'string' ? (resource as { status: string }).status : null,
     identifiers: [], codes: [], categories: [], tokens: [], strings: [], refs: [], dateLo: null, dateHi: null,
   };
-  for (const { def, paths } of compiledFor(resource.resourceType)) {
+  for (const { def, paths, dotted } of compiledFor(resource.resourceType)) {
     let values: unknown[] = [];
     for (const p of paths) values = values.concat(valuesAt(resource, p));
     if (def.filter) values = values.filter(def.filter);
@@ -121,7 +124,15 @@ export function extractColumns(resource: Resource): SearchColumns {
       case 'token': {
         const prefix = def.column === 'tokens' ? def.code + '=' : '';
         const target = cols[def.column as 'identifiers' | 'codes' | 'categories' | 'tokens'];
-        for (const v of values) for (const t of tokensOf(v)) target.push(prefix + t);
+        for (const v of values) {
+          for (const t of tokensOf(v)) target.push(prefix + t);
+          if (typeof v !== 'string') continue;
+          // A bare code's system is the one of its element's required binding (Patient.gender → administrative-gender).
+          for (const path of dotted) {
+            const system = codeSystemOf(path, v);
+            if (system) target.push(`${prefix}${system}|${v}`);
+          }
+        }
         break;
       }
       case 'string':

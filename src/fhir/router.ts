@@ -26,6 +26,7 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
   const { repo } = services;
   const parts = req.path.replace(/^\/+|\/+$/g, '').split('/').filter(Boolean);
   const [type, id, sub, vid] = parts;
+  if (parts.length > 4) fail(notFoundText(`Unknown path ${req.path}`));
   const guard = (interaction: Interaction, resourceType: string, extra: { id?: string; resource?: unknown } = {}) =>
     checkAccess(ctx, { interaction, resourceType, ...extra }, services.accessRules);
   const writeCtx = { institutionId: ctx.actor.institutionId };

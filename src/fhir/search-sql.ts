@@ -90,26 +90,35 @@ function dateClause(value: string, name: string, lo: string, hi: string, point: 
   const { prefix, date } = parseDateValue(value, name);
   const range = precisionRange(date);
   if (!range) fail(badRequest(`Invalid date "${value}" for search parameter ${name}`, name));
-  const slo = `${p(range[0])}::timestamptz`;
-  const shi = `${p(range[1])}::timestamptz`;
+  // Bind only the bounds the comparison uses: an unreferenced parameter has no type and PostgreSQL refuses it.
+  let sloRef: string | undefined;
+  let shiRef: string | undefined;
+  const bounds = {
+    get slo() {
+      return (sloRef ??= `${p(range[0])}::timestamptz`);
+    },
+    get shi() {
+      return (shiRef ??= `${p(range[1])}::timestamptz`);
+    },
+  };
   const hiOp = point ? '>=' : '>';
   switch (prefix) {
     case 'eq':
-      return point ? `(${lo} >= ${slo} AND ${lo} < ${shi})` : `(${lo} >= ${slo} AND ${hi} <= ${shi})`;
+      return point ? `(${lo} >= ${bounds.slo} AND ${lo} < ${bounds.shi})` : `(${lo} >= ${bounds.slo} AND ${hi} <= ${bounds.shi})`;
     case 'ne':
-      return point ? `NOT (${lo} >= ${slo} AND ${lo} < ${shi})` : `NOT (${lo} >= ${slo} AND ${hi} <= ${shi})`;
+      return point ? `NOT (${lo} >= ${bounds.slo} AND ${lo} < ${bounds.shi})` : `NOT (${lo} >= ${bounds.slo} AND ${hi} <= ${bounds.shi})`;
     case 'gt':
-      return `${hi} ${hiOp} ${shi}`;
+      return `${hi} ${hiOp} ${bounds.shi}`;
     case 'sa':
-      return `${lo} >= ${shi}`;
+      return `${lo} >= ${bounds.shi}`;
     case 'ge':
-      return `${hi} ${hiOp} ${slo}`;
+      return `${hi} ${hiOp} ${bounds.slo}`;
     case 'lt':
-      return `${lo} < ${slo}`;
+      return `${lo} < ${bounds.slo}`;
     case 'eb':
-      return point ? `${lo} < ${slo}` : `${hi} <= ${slo}`;
+      return point ? `${lo} < ${bounds.slo}` : `${hi} <= ${bounds.slo}`;
     case 'le':
-      return `${lo} < ${shi}`;
+      return `${lo} < ${bounds.shi}`;
   }
 }
 
