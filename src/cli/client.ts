@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { readAdminCredential, type AdminCredential } from '../auth/index.ts';
+import type { Platform } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 
 /** One HTTP exchange, whichever transport carried it. */
@@ -132,14 +133,20 @@ export async function connectPlatform(config: Config, options: { probeMs?: numbe
   const { openPlatform } = await import('../api/index.ts');
   // Logs to stderr, warnings only: the command's stdout is its output.
   const platform = await openPlatform(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
-  const admin = readAdminCredential(config.dataDir)!;
+  return clientFor(platform, () => platform.close());
+}
+
+/** A client on a platform this process already runs (e.g. the demo command talking to its own server), via inject. */
+export function clientFor(platform: Platform, close: () => Promise<void> = async () => undefined): PlatformClient {
+  const admin = readAdminCredential(platform.deps.config.dataDir);
+  if (!admin) throw new Error(`no admin credential in ${platform.deps.config.dataDir}`);
   const send: Send = async (method, path, headers, body) => {
     const res = await platform.app.inject({ method: method as 'GET', url: path, headers, payload: body });
     const h: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : String(v);
     return { status: res.statusCode, headers: h, body: res.body };
   };
-  return makeClient('in-process', 'in-process', send, admin, () => platform.close());
+  return makeClient('in-process', 'in-process', send, admin, close);
 }
 
 /** Runs `fn` with a connected client and always closes it. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerDemo } from './demo.ts';
 import { register as registerIngest } from './ingest.ts';
 import { register as registerInstitution } from './institution.ts';
 import { register as registerServe } from './serve.ts';
@@ -9,6 +10,7 @@ import { register as registerToken } from './token.ts';
  * heavy dependencies lazily inside the action so that `--help` stays fast. One line per module, sorted.
  */
 export function registerCommands(program: Command): void {
+  registerDemo(program);
   registerIngest(program);
   registerInstitution(program);
   registerServe(program);
