@@ -4,6 +4,7 @@ import type { FhirRequest, FhirResponse } from '../fhir/context.ts';
 import { authenticate } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
+import { captureRawBody, landThenHandle } from './ingest-fhir-hook.ts';
 
 export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -58,9 +59,11 @@ export function fhirRoutes(app: FastifyInstance, deps: AppDeps): void {
     const actor = await authenticate(deps, request);
     const denial = await authorize(deps.accessPolicies, actor, req);
     if (denial) return send(reply, deps.fhir.status(denial) === 400 ? 403 : deps.fhir.status(denial), denial);
-    const res: FhirResponse = await deps.fhir.handle(req, { actor, baseUrl, requestId: request.id });
+    // Ingestion (issue 4): an institution's transaction/batch Bundle lands verbatim before it is processed.
+    const res: FhirResponse = await landThenHandle(deps, request, actor, req, (r) => deps.fhir.handle(r, { actor, baseUrl, requestId: request.id }));
     return send(reply, deps.fhir.status(res.outcome), res.resource ?? res.outcome, res.headers);
   };
+  captureRawBody(app); // ingestion: keeps a posted Bundle's original bytes for the landing store
   // '/fhir' and '/fhir/' both name the base (real clients post Bundles to either).
   app.all('/fhir', handler);
   app.all('/fhir/*', handler);

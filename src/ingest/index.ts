@@ -11,3 +11,7 @@ export { acceptHl7, HL7_CONTENT_TYPE, SUPPORTED_TYPES, SUPPORTED_VERSIONS, type 
 export { splitMessages } from './hl7/frames.ts';
 export { startMllpServer, type MllpServer } from './hl7/mllp-server.ts';
 export { createIngest, type Ingest, type IngestOptions } from './service.ts';
+export { CsvColumnsError, CSV_CONTENT_TYPE, ingestCsv, tableFor, type CsvIngestOptions, type CsvSummary } from './csv/ingest-csv.ts';
+export { parseCsvUnit, type CsvRow } from './csv/parse-unit.ts';
+export { DATE_FORMATS, detectDateFormat, parseDate } from './csv/dates.ts';
+export { duplicateBundleResponse, isIngestBundle, landFhirBundle, settleFhirBundle, type FhirLanding } from './fhir-channel.ts';

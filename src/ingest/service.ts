@@ -5,7 +5,7 @@ import { startMllpServer, type MllpServer, type MllpServerOptions } from './hl7/
 import { SenderRegistry } from './hl7/senders.ts';
 import { LandingBatcher } from './landing.ts';
 import type { LandResult, UnitInput } from './types.ts';
-import { IngestWorker, type WorkerOptions } from './worker.ts';
+import { drainQueue, IngestWorker, type WorkerOptions } from './worker.ts';
 
 export interface IngestOptions extends WorkerOptions {
   /** Run the standardization worker in this process (the server does; one-shot CLI tools may not). */
@@ -26,6 +26,8 @@ export interface Ingest {
   /** HL7 over HTTP: the body's messages from an authenticated institution → one ACK each. */
   receiveHl7Http(institutionId: string, body: Buffer): Promise<Hl7Reply[]>;
   startMllp(port: number, host?: string): Promise<MllpServer>;
+  /** Standardizes everything still pending, in this process, and returns how many units it processed. */
+  drain(): Promise<number>;
   /** The MLLP port when the listener runs (for `replay` to discover through the admin API). */
   readonly mllpPort: number | undefined;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export function createIngest(db: Db, options: IngestOptions = {}): Ingest {
       mllp = await startMllpServer({ senders, land }, { port, host, log: options.log });
       return mllp;
     },
+    drain: () => drainQueue(db, options),
     get mllpPort() {
       return mllp?.port;
     },

@@ -66,7 +66,10 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
   const maxAttempts = options.maxAttempts ?? 5;
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<UnitRow>(
-      `SELECT ${UNIT_COLUMNS} FROM landed_unit WHERE status = 'landed' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      // FHIR Bundles are processed synchronously by the FHIR layer; the worker only rescues one a crash left behind.
+      `SELECT ${UNIT_COLUMNS} FROM landed_unit
+        WHERE status = 'landed' AND (channel <> 'fhir' OR received_at < now() - interval '2 minutes')
+        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [options.batchSize ?? 200],
     );
     for (const row of rows) {
