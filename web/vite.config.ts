@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
 /**
@@ -19,6 +20,8 @@ export default defineConfig(({ mode }) => ({
     reportCompressedSize: false,
   },
   server: {
+    // The web app imports the shared contract types from ../src/record/.
+    fs: { allow: [resolve(import.meta.dirname, '..')] },
     proxy: {
       '/api': 'http://127.0.0.1:8080',
       '/auth': 'http://127.0.0.1:8080',

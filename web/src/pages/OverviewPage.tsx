@@ -5,18 +5,12 @@ import { CHART_FONT, EChart } from '../components/EChart.tsx';
 import { ErrorBox, Loading } from '../components/States.tsx';
 import { useI18n } from '../i18n/I18nProvider.tsx';
 import { formatDateTime } from '../lib/dates.ts';
+import { feedStatus } from '../lib/feed-status.ts';
 import { CHANNEL_COLORS } from '../lib/palette.ts';
 import { errorMessage, useAsync } from '../lib/use-async.ts';
 
 const CHANNELS: IngestChannel[] = ['fhir', 'hl7v2', 'csv'];
 const nf = new Intl.NumberFormat('en-US');
-
-/** Feed status from the time since the last accepted message: under 6 h fine, under 48 h late, else silent. */
-export function feedStatus(lastReceived: string | undefined, now: Date): 'ok' | 'late' | 'silent' {
-  if (!lastReceived) return 'silent';
-  const hours = (now.getTime() - new Date(lastReceived).getTime()) / 3_600_000;
-  return hours < 6 ? 'ok' : hours < 48 ? 'late' : 'silent';
-}
 
 export function OverviewPage({ api }: { api: Api }) {
   const { t } = useI18n();
