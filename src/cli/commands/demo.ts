@@ -16,7 +16,8 @@ export function register(program: Command): void {
       .option('--port <n>', 'HTTP port (env PORT, default 8080)')
       .option('--host <host>', 'address to bind (env HOST, default 127.0.0.1)'),
   ).action(async (opts: Record<string, string | undefined>) => {
-    const config = configFrom(opts);
+    // The demo talks to a person at a terminal: request logs only when asked for (LOG_LEVEL=info).
+    const config = { ...configFrom(opts), logLevel: process.env.LOG_LEVEL ?? 'warn' };
     const { startServer } = await import('../server-runtime.ts');
     const { clientFor } = await import('../client.ts');
     const { platform, url } = await startServer(config, opts);
@@ -34,6 +35,6 @@ export function register(program: Command): void {
     console.log(`\nTOKEN=${token.access_token}\n`);
     console.log(`curl -s -X POST -H "authorization: Bearer $TOKEN" -H 'content-type: application/fhir+json' \\`);
     console.log(`  -d '{"resourceType":"Patient","name":[{"text":"张三"}],"gender":"male"}' ${url}/fhir/Patient`);
-    console.log(`curl -s -H "authorization: Bearer $TOKEN" '${url}/fhir/Patient?name=张三'\n`);
+    console.log(`curl -s -G -H "authorization: Bearer $TOKEN" --data-urlencode 'name=张三' ${url}/fhir/Patient\n`);
   });
 }
