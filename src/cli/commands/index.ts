@@ -3,6 +3,7 @@ import { register as registerDemo } from './demo.ts';
 import { register as registerIngest } from './ingest.ts';
 import { register as registerInstitution } from './institution.ts';
 import { register as registerServe } from './serve.ts';
+import { register as registerSynth } from './synth.ts';
 import { register as registerToken } from './token.ts';
 
 /**
@@ -14,5 +15,6 @@ export function registerCommands(program: Command): void {
   registerIngest(program);
   registerInstitution(program);
   registerServe(program);
+  registerSynth(program);
   registerToken(program);
 }

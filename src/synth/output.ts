@@ -1,0 +1,95 @@
+/**
+ * What one chunk produces: feed text per file, truth lines, and per-institution counts. Chunks are generated
+ * independently (possibly in worker threads) and appended to the final files in chunk order, so the output does not
+ * depend on the number of workers.
+ */
+import type { Institution } from './county-types.ts';
+import { SYSTEMS } from './local-codes.ts';
+
+/** Short code-system names used in truth/records.ndjson (to keep a 1M-person truth small) and their URIs. */
+export const TRUTH_SYSTEMS: Record<string, string> = {
+  icd10: SYSTEMS.icd10, loinc: SYSTEMS.loinc, atc: SYSTEMS.atc, cvx: SYSTEMS.cvx, icd9cm3: SYSTEMS.icd9cm3, sex: SYSTEMS.sex, dept: SYSTEMS.dept,
+};
+const TOKEN = new Map(Object.entries(TRUTH_SYSTEMS).map(([k, v]) => [v, k]));
+
+export interface TruthRecord {
+  /** Stable record id: HL7 `<inst>|<MSH-10>`, FHIR entry fullUrl, CSV `<inst>|<table>|<record_id>`. */
+  id: string;
+  inst: string;
+  file: string;
+  /** HL7 message type (ADT^A04 …), FHIR resource type, or CSV table key. */
+  kind: string;
+  person: string;
+  mrn: string;
+  /** Event time (ISO, +08:00) and the time the record was sent. */
+  at: string;
+  sentAt: string;
+  codes?: TruthCode[];
+  errors?: string[];
+  copies?: number;
+  lateDays?: number;
+  malformed?: string;
+  /** For repeated tests: the earlier institution/panel/day it repeats. */
+  repeatOf?: string;
+  /** Chronic follow-up: whether BP/glucose was controlled at this visit. */
+  controlled?: boolean;
+  /** ADT^A40: the MRN retired by the merge (MRG-1). */
+  mergedMrn?: string;
+  /** Outbreak-injected ILI visit. */
+  outbreak?: boolean;
+}
+
+export interface TruthCode {
+  /** What the code describes: diagnosis, lab, panel, exam, drug, procedure, vaccine, vital, sex. */
+  kind: string;
+  /** Short system name (see TRUTH_SYSTEMS): icd10, loinc, atc, cvx, icd9cm3, sex. */
+  system: string;
+  code: string;
+  /** Local code as sent, when different from the standard one. */
+  local?: string;
+  value?: number | string;
+  unit?: string;
+}
+
+export interface InstCounts {
+  /** Source records written, copies included. */
+  records: number;
+  /** Distinct source records. */
+  distinct: number;
+  duplicates: number;
+  malformed: number;
+  late: number;
+  /** Records per file (relative path), copies included. */
+  files: Record<string, number>;
+}
+
+export class ChunkOutput {
+  /** Text per relative feed file, in write order. */
+  readonly feeds = new Map<string, string[]>();
+  readonly truth: string[] = [];
+  readonly persons: string[] = [];
+  readonly mrns: string[] = [];
+  readonly counts = new Map<string, InstCounts>();
+  outbreakCases = 0;
+
+  write(file: string, text: string): void {
+    const parts = this.feeds.get(file);
+    if (parts) parts.push(text);
+    else this.feeds.set(file, [text]);
+  }
+
+  /** Records a source record: its truth line and the counts. */
+  record(inst: Institution, t: TruthRecord): void {
+    let c = this.counts.get(inst.code);
+    if (!c) this.counts.set(inst.code, (c = { records: 0, distinct: 0, duplicates: 0, malformed: 0, late: 0, files: {} }));
+    const copies = t.copies ?? 1;
+    c.records += copies;
+    c.distinct++;
+    c.duplicates += copies - 1;
+    if (t.malformed) c.malformed++;
+    if (t.lateDays) c.late++;
+    c.files[t.file] = (c.files[t.file] ?? 0) + copies;
+    if (t.codes) for (const code of t.codes) code.system = TOKEN.get(code.system) ?? code.system;
+    this.truth.push(JSON.stringify(t));
+  }
+}
