@@ -51,7 +51,7 @@ export function RecordHeader({ summary }: { summary: RecordSummary }) {
       <div className="pb-alerts">
         {summary.allergies.length > 0 ? (
           summary.allergies.map((a) => (
-            <span key={a.ref} className="alert-pill danger">⚠ {t('record.allergyAlert')}：{a.substance.display}{a.reaction ? `（${a.reaction}）` : ''}</span>
+            <span key={a.ref} className="alert-pill danger" title={t('record.sourceOf', { institution: a.institution.name, date: formatDate(a.date) })}>⚠ {t('record.allergyAlert')}：{a.substance.display}{a.reaction ? `（${a.reaction}）` : ''}</span>
           ))
         ) : (
           <span className="alert-pill neutral">{t('record.noAllergy')}</span>

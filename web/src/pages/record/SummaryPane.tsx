@@ -42,7 +42,7 @@ export function SummaryPane({ summary, onOpenLab }: { summary: RecordSummary; on
               {activeMeds.map((m) => (
                 <tr key={m.ref}>
                   <td className="strong wrap">{m.medication.display}</td>
-                  <td className="wrap">{m.dosage}</td>
+                  <td className="wrap" style={{ minWidth: 132 }}>{m.dosage}</td>
                   <td className="mono">{formatDate(m.date)}</td>
                   <td><InstitutionBadge institution={m.institution} compact /></td>
                 </tr>
@@ -52,21 +52,23 @@ export function SummaryPane({ summary, onOpenLab }: { summary: RecordSummary; on
         )}
       </section>
       <section className="card">
-        <div className="card-head"><h2>{t('pane.recentEncounters')}</h2><span className="count">{summary.encounters.length}</span></div>
-        <table className="grid compact">
-          <thead><tr><th>{t('col.date')}</th><th>{t('col.class')}</th><th>{t('col.department')}</th><th>{t('col.diagnosis')}</th><th>{t('col.institution')}</th></tr></thead>
-          <tbody>
-            {summary.encounters.slice(0, 5).map((e) => (
-              <tr key={e.ref}>
-                <td className="mono">{formatDate(e.date)}</td>
-                <td><span className={`enc-class enc-${e.class}`}>{t(`class.${e.class}`)}</span></td>
-                <td>{e.department}</td>
-                <td className="wrap">{e.diagnosis?.display}</td>
-                <td><InstitutionBadge institution={e.institution} compact /></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="card-head"><h2>{t('pane.allergies')}</h2><span className="count">{summary.allergies.length}</span></div>
+        {summary.allergies.length === 0 ? <div className="state state-empty">{t('record.noAllergy')}</div> : (
+          <table className="grid compact">
+            <thead><tr><th>{t('col.substance')}</th><th>{t('col.reaction')}</th><th>{t('col.criticality')}</th><th>{t('col.date')}</th><th>{t('col.institution')}</th></tr></thead>
+            <tbody>
+              {summary.allergies.map((a) => (
+                <tr key={a.ref}>
+                  <td className="strong flag-H">{a.substance.display}</td>
+                  <td className="wrap">{a.reaction ?? '—'}</td>
+                  <td>{a.criticality ? <span className={a.criticality === 'high' ? 'flag-pill flag-H' : ''}>{t(`criticality.${a.criticality}`)}</span> : '—'}</td>
+                  <td className="mono">{formatDate(a.date)}</td>
+                  <td><InstitutionBadge institution={a.institution} compact /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </section>
       <section className="card">
         <div className="card-head"><h2>{t('pane.recentLabs')}</h2><span className="count">{abnormal.length}</span></div>
@@ -89,6 +91,23 @@ export function SummaryPane({ summary, onOpenLab }: { summary: RecordSummary; on
             </tbody>
           </table>
         )}
+      </section>
+      <section className="card span-2">
+        <div className="card-head"><h2>{t('pane.recentEncounters')}</h2><span className="count">{summary.encounters.length}</span></div>
+        <table className="grid compact">
+          <thead><tr><th>{t('col.date')}</th><th>{t('col.class')}</th><th>{t('col.department')}</th><th>{t('col.diagnosis')}</th><th>{t('col.institution')}</th></tr></thead>
+          <tbody>
+            {summary.encounters.slice(0, 5).map((e) => (
+              <tr key={e.ref}>
+                <td className="mono">{formatDate(e.date)}</td>
+                <td><span className={`enc-class enc-${e.class}`}>{t(`class.${e.class}`)}</span></td>
+                <td>{e.department}</td>
+                <td className="wrap">{e.diagnosis?.display}</td>
+                <td><InstitutionBadge institution={e.institution} compact /></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </section>
     </div>
   );
