@@ -1,0 +1,183 @@
+import type { ConceptMap } from '@medplum/fhirtypes';
+import type { Db, Queryable } from '../store/index.ts';
+import { normalizeName } from './similarity.ts';
+import { TARGET_SYSTEM, localSystem as defaultLocalSystem, type LocalKind } from './systems.ts';
+import type { Terminology } from './terminology.ts';
+
+/** A local code as an institution sent it. */
+export interface LocalCode {
+  institutionId: string;
+  kind: LocalKind;
+  /** The sender's code-system URI/name; defaults to HealthBrain's URI for this institution and kind. */
+  system?: string;
+  code?: string;
+  display?: string;
+}
+
+export interface StandardCoding {
+  system: string;
+  code: string;
+  display: string;
+}
+
+export type MapResult =
+  | { status: 'mapped'; coding: StandardCoding; via: 'map' | 'standard-code' | 'exact-name' }
+  | { status: 'unmapped'; targetSystem: string; localSystem: string; localCode: string };
+
+interface MapEntry {
+  targetSystem: string;
+  targetCode: string;
+}
+
+/**
+ * The key a local code is mapped under. A row with a name but no code (diagnoses often come so) is keyed by its
+ * normalised name, so one map entry serves every row with that name.
+ */
+export function localKey(lc: LocalCode): { system: string; code: string } {
+  const system = lc.system?.trim() || defaultLocalSystem(lc.institutionId, lc.kind);
+  const code = lc.code?.trim() ? lc.code.trim() : `name:${normalizeName(lc.display ?? '')}`;
+  return { system, code };
+}
+
+/**
+ * Per-institution local-code maps (FHIR ConceptMap semantics, stored as rows of `terminology_map`), with the entries
+ * cached in memory. `map` resolves a local code in this order:
+ *  1. an operator's (or earlier automatic) map entry;
+ *  2. the local code IS a standard code of the target system and its name agrees (or no name is given);
+ *  3. the local name is exactly an official name or a curated synonym of exactly one standard concept — written as
+ *     a map entry decided by `auto:exact-name`, reviewable like any other;
+ *  otherwise the code is recorded in `terminology_unmapped` (count, first/last seen) and reported unmapped.
+ */
+export class CodeMapper {
+  readonly terminology: Terminology;
+  #entries = new Map<string, MapEntry>();
+  #auto: Array<[string, string, string, string | undefined, string, string]> = [];
+
+  private constructor(terminology: Terminology) {
+    this.terminology = terminology;
+  }
+
+  static async open(db: Queryable, terminology: Terminology): Promise<CodeMapper> {
+    const m = new CodeMapper(terminology);
+    const { rows } = await db.query<{ institution_id: string; local_system: string; local_code: string; target_system: string; target_code: string }>(
+      `SELECT institution_id, local_system, local_code, target_system, target_code FROM terminology_map`,
+    );
+    for (const r of rows) m.#entries.set(cacheKey(r.institution_id, r.local_system, r.local_code), { targetSystem: r.target_system, targetCode: r.target_code });
+    return m;
+  }
+
+  /** Forgets a cached entry (after a confirmation made elsewhere). */
+  remember(institutionId: string, system: string, code: string, entry: MapEntry): void {
+    this.#entries.set(cacheKey(institutionId, system, code), entry);
+  }
+
+  /**
+   * The automatic map entries written since the last call. A caller that rolls its transaction back to a savepoint
+   * (a quarantined unit) writes them again, so the database keeps what the in-memory cache already believes.
+   */
+  async rewriteAutoEntries(tx: Queryable | undefined): Promise<void> {
+    const list = this.#auto;
+    this.#auto = [];
+    if (tx) for (const [i, s, c, d, ts, tc] of list) await writeEntry(tx, i, s, c, d, ts, tc, 'auto:exact-name');
+  }
+
+  /** Resolves one local code to a standard coding (see class comment); writes only map/unmapped rows, via `tx`. */
+  async map(tx: Queryable, lc: LocalCode): Promise<MapResult> {
+    const targetSystem = TARGET_SYSTEM[lc.kind];
+    const { system, code } = localKey(lc);
+    if (!targetSystem) return { status: 'unmapped', targetSystem: '', localSystem: system, localCode: code };
+    const key = cacheKey(lc.institutionId, system, code);
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      // Another process (the operator API of a second server) may have confirmed it since we loaded.
+      const { rows } = await tx.query<{ target_system: string; target_code: string }>(
+        `SELECT target_system, target_code FROM terminology_map WHERE institution_id = $1 AND local_system = $2 AND local_code = $3`,
+        [lc.institutionId, system, code],
+      );
+      if (rows[0]) this.#entries.set(key, (entry = { targetSystem: rows[0].target_system, targetCode: rows[0].target_code }));
+    }
+    if (entry) {
+      const c = this.terminology.lookup(entry.targetSystem, entry.targetCode);
+      return { status: 'mapped', via: 'map', coding: { system: entry.targetSystem, code: entry.targetCode, display: c?.display ?? '' } };
+    }
+    // The sender already uses the standard system (a FHIR Bundle with http://loinc.org codings).
+    if (system === targetSystem && lc.code) {
+      const c = this.terminology.lookup(targetSystem, lc.code.trim());
+      if (c) return { status: 'mapped', via: 'standard-code', coding: { system: c.system, code: c.code, display: c.display } };
+    }
+    if (lc.code) {
+      const same = this.terminology.sameCode(lc.kind, lc.code);
+      if (same && (!lc.display || this.terminology.similarity(lc.kind, same, lc.display) >= 0.3)) {
+        return { status: 'mapped', via: 'standard-code', coding: { system: same.system, code: same.code, display: same.display } };
+      }
+    }
+    const exact = lc.display ? this.terminology.exactName(lc.kind, lc.display) : undefined;
+    if (exact) {
+      await writeEntry(tx, lc.institutionId, system, code, lc.display, exact.system, exact.code, 'auto:exact-name');
+      this.#auto.push([lc.institutionId, system, code, lc.display, exact.system, exact.code]);
+      this.#entries.set(key, { targetSystem: exact.system, targetCode: exact.code });
+      return { status: 'mapped', via: 'exact-name', coding: { system: exact.system, code: exact.code, display: exact.display } };
+    }
+    await tx.query(
+      `INSERT INTO terminology_unmapped (institution_id, local_system, local_code, local_display, target_system, seen_count)
+       VALUES ($1, $2, $3, $4, $5, 1)
+       ON CONFLICT (institution_id, local_system, local_code)
+       DO UPDATE SET seen_count = terminology_unmapped.seen_count + 1, last_seen = now(),
+                     local_display = coalesce(EXCLUDED.local_display, terminology_unmapped.local_display)`,
+      [lc.institutionId, system, code, lc.display ?? null, targetSystem],
+    );
+    return { status: 'unmapped', targetSystem, localSystem: system, localCode: code };
+  }
+}
+
+function cacheKey(inst: string, system: string, code: string): string {
+  return `${inst}\u0001${system}\u0001${code}`;
+}
+
+export async function writeEntry(
+  tx: Queryable, inst: string, system: string, code: string, display: string | undefined, targetSystem: string, targetCode: string, by: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO terminology_map (institution_id, local_system, local_code, local_display, target_system, target_code, decided_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (institution_id, local_system, local_code) DO UPDATE SET target_system = EXCLUDED.target_system,
+       target_code = EXCLUDED.target_code, local_display = coalesce(EXCLUDED.local_display, terminology_map.local_display),
+       decided_by = EXCLUDED.decided_by, decided_at = now()`,
+    [inst, system, code, display ?? null, targetSystem, targetCode, by],
+  );
+}
+
+/**
+ * The map entries of one institution as FHIR R4 ConceptMaps, one per (local system → target system) group
+ * (http://hl7.org/fhir/R4/conceptmap.html).
+ */
+export async function exportConceptMap(db: Queryable, institutionId: string): Promise<ConceptMap> {
+  const { rows } = await db.query<{
+    local_system: string; local_code: string; local_display: string | null; target_system: string; target_code: string; equivalence: string; decided_by: string;
+  }>(
+    `SELECT local_system, local_code, local_display, target_system, target_code, equivalence, decided_by FROM terminology_map
+      WHERE institution_id = $1 ORDER BY local_system, target_system, local_code`,
+    [institutionId],
+  );
+  const groups = new Map<string, NonNullable<ConceptMap['group']>[number]>();
+  for (const r of rows) {
+    const k = `${r.local_system}\u0001${r.target_system}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { source: r.local_system, target: r.target_system, element: [] }));
+    g.element!.push({
+      code: r.local_code,
+      ...(r.local_display ? { display: r.local_display } : {}),
+      target: [{ code: r.target_code, equivalence: r.equivalence as 'equivalent', comment: `decided by ${r.decided_by}` }],
+    });
+  }
+  return {
+    resourceType: 'ConceptMap',
+    id: `local-${institutionId}`.replace(/[^A-Za-z0-9\-.]/g, '-').slice(0, 64),
+    status: 'active',
+    name: 'LocalCodes',
+    title: `${institutionId} 本地代码映射`,
+    group: [...groups.values()],
+  };
+}
+
+export type { Db };

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import type { Db, Queryable } from '../store/index.ts';
+import type { ConceptRow } from './shipped.ts';
+import { loadShippedTerminology, readConcepts } from './store.ts';
+import { codeSupport, nameFeatures, nameSimilarity, normalizeCode, normalizeName, type NameFeatures } from './similarity.ts';
+import { SYSTEMS, TARGET_SYSTEM, type LocalKind } from './systems.ts';
+
+export type Concept = ConceptRow;
+
+/** A candidate standard code for a local one, best first. */
+export interface Suggestion {
+  system: string;
+  code: string;
+  display: string;
+  /** In [0, 1.5]: name similarity plus half the support of a local code that prefixes the standard code. */
+  score: number;
+}
+
+interface Named {
+  concept: Concept;
+  names: NameFeatures[];
+  /** Normal forms of the official display and the curated synonyms (exact-name matching). */
+  exact: Set<string>;
+}
+
+/** Which concepts of a target system a local code of this kind may map to. */
+function eligible(kind: LocalKind, c: Concept): boolean {
+  const cat = c.properties.category;
+  if (kind === 'lab') return c.system === SYSTEMS.loinc && (((cat === 'laboratory' || cat === 'vital-signs') && c.properties.unit !== undefined) || cat === 'laboratory-ord');
+  if (kind === 'panel') return c.system === SYSTEMS.loinc && (cat === 'laboratory' || cat === 'vital-signs') && c.properties.unit === undefined;
+  if (kind === 'exam') return c.system === SYSTEMS.loinc && (cat === 'imaging' || cat === 'procedure');
+  return c.system === TARGET_SYSTEM[kind];
+}
+
+const SYNONYMS = new URL('./data/synonyms.csv', import.meta.url);
+
+/**
+ * The terminology service: every concept held in memory (a few thousand rows; an operator's full ICD-10 import is
+ * ~40k, still small) for constant-time lookups, plus the name index used to suggest standard codes. Built from the
+ * database tables, which are the source of truth; `reload` after an import.
+ */
+export class Terminology {
+  #bySystem = new Map<string, Map<string, Concept>>();
+  #named = new Map<LocalKind, Named[]>();
+
+  private constructor(concepts: Concept[]) {
+    this.#index(concepts);
+  }
+
+  /** Loads the shipped subset if this release is not loaded yet, then reads every concept into memory. */
+  static async open(db: Db | Queryable): Promise<Terminology> {
+    await loadShippedTerminology(db);
+    return new Terminology(await readConcepts(db));
+  }
+
+  /** A service over given concepts (tests, tools), without a database. */
+  static fromConcepts(concepts: Concept[]): Terminology {
+    return new Terminology(concepts);
+  }
+
+  async reload(db: Queryable): Promise<void> {
+    this.#bySystem = new Map();
+    this.#named = new Map();
+    this.#index(await readConcepts(db));
+  }
+
+  #index(concepts: Concept[]): void {
+    for (const c of concepts) {
+      let m = this.#bySystem.get(c.system);
+      if (!m) this.#bySystem.set(c.system, (m = new Map()));
+      m.set(c.code, c);
+    }
+    const synonyms = parse(readFileSync(SYNONYMS, 'utf8'), { columns: true, trim: true, skip_empty_lines: true }) as Array<{
+      kind: LocalKind; code: string; synonym: string;
+    }>;
+    const extra = new Map<string, string[]>();
+    for (const s of synonyms) {
+      const sys = TARGET_SYSTEM[s.kind] ?? '';
+      const key = `${sys}|${s.code}`;
+      extra.set(key, [...(extra.get(key) ?? []), s.synonym]);
+    }
+    const kinds: LocalKind[] = ['diagnosis', 'lab', 'panel', 'exam', 'drug', 'vaccine', 'sex', 'procedure'];
+    for (const kind of kinds) {
+      const list: Named[] = [];
+      for (const c of this.#bySystem.get(kind === 'lab' || kind === 'panel' || kind === 'exam' ? SYSTEMS.loinc : TARGET_SYSTEM[kind]!)?.values() ?? []) {
+        if (!eligible(kind, c)) continue;
+        const raw = [c.display, ...(c.displayEn ? [c.displayEn] : []), ...(extra.get(`${c.system}|${c.code}`) ?? [])];
+        list.push({ concept: c, names: raw.map(nameFeatures), exact: new Set(raw.map(normalizeName)) });
+      }
+      this.#named.set(kind, list);
+    }
+  }
+
+  /** The concept, or undefined when the code is not in the loaded tables. */
+  lookup(system: string, code: string): Concept | undefined {
+    return this.#bySystem.get(system)?.get(code);
+  }
+
+  /** Display (Chinese name) of a code, or undefined. */
+  display(system: string, code: string): string | undefined {
+    return this.lookup(system, code)?.display;
+  }
+
+  /** Number of concepts loaded per system (for `terminology status`). */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.#bySystem].map(([s, m]) => [s, m.size]));
+  }
+
+  /**
+   * The one concept of this kind whose official name or curated synonym has exactly the same normal form as
+   * `display` (full/half width, traditional/simplified, punctuation ignored), or undefined when none or several do.
+   */
+  exactName(kind: LocalKind, display: string): Concept | undefined {
+    const n = normalizeName(display);
+    if (!n) return undefined;
+    const hits = (this.#named.get(kind) ?? []).filter((x) => x.exact.has(n));
+    return hits.length === 1 ? hits[0].concept : undefined;
+  }
+
+  /** Standard concept whose code equals the local code (after normalisation) and is eligible for the kind. */
+  sameCode(kind: LocalKind, code: string): Concept | undefined {
+    const norm = normalizeCode(code);
+    return (this.#named.get(kind) ?? []).find((x) => x.concept.code.toUpperCase() === norm)?.concept;
+  }
+
+  /** Best name similarity of `display` to any name of the concept. */
+  similarity(kind: LocalKind, concept: Concept, display: string): number {
+    const n = (this.#named.get(kind) ?? []).find((x) => x.concept === concept);
+    if (!n || !display) return 0;
+    const f = nameFeatures(display);
+    return Math.max(...n.names.map((g) => nameSimilarity(f, g)));
+  }
+
+  /**
+   * Candidate standard codes for a local code, ranked by name similarity (Chinese character bigrams + pinyin, see
+   * similarity.ts) over official names and curated synonyms, boosted when the local code is an ICD-style variant of
+   * the standard code. For the operator's review list (`terminology unmapped`).
+   */
+  suggest(kind: LocalKind, localCode: string | undefined, localDisplay: string | undefined, limit = 5): Suggestion[] {
+    const f = localDisplay ? nameFeatures(localDisplay) : undefined;
+    const scored: Suggestion[] = [];
+    for (const n of this.#named.get(kind) ?? []) {
+      const name = f ? Math.max(...n.names.map((g) => nameSimilarity(f, g))) : 0;
+      const code = localCode ? codeSupport(localCode, n.concept.code) : 0;
+      const score = name + 0.5 * code;
+      if (score > 0.05) scored.push({ system: n.concept.system, code: n.concept.code, display: n.concept.display, score: Math.round(score * 1000) / 1000 });
+    }
+    // Ties: the shorter (more general, 3-char or canonical molar) code first, then code order — deterministic.
+    scored.sort((a, b) => b.score - a.score || a.code.length - b.code.length || a.code.localeCompare(b.code));
+    return scored.slice(0, limit);
+  }
+}

@@ -1,0 +1,94 @@
+import type { Db, Queryable } from '../store/index.ts';
+import { writeEntry, type CodeMapper } from './code-map.ts';
+import { SYSTEMS, TARGET_SYSTEM, type LocalKind } from './systems.ts';
+import type { Suggestion, Terminology } from './terminology.ts';
+
+export interface UnmappedCode {
+  institutionId: string;
+  localSystem: string;
+  localCode: string;
+  localDisplay?: string;
+  targetSystem: string;
+  count: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  suggestions: Suggestion[];
+}
+
+/** The kind of local code a target system implies (for suggestions). Lab items and panels share LOINC. */
+function kindOf(targetSystem: string, localSystem: string): LocalKind | undefined {
+  if (targetSystem === SYSTEMS.loinc) return /\/(panel|exam)$/.test(localSystem) ? (localSystem.endsWith('/exam') ? 'exam' : 'panel') : 'lab';
+  return (Object.entries(TARGET_SYSTEM) as Array<[LocalKind, string | undefined]>).find(([, s]) => s === targetSystem)?.[0];
+}
+
+/**
+ * The operator's work list: local codes seen without a map, most frequent first, each with the top candidate standard
+ * codes by name similarity (Terminology.suggest). Filter by institution.
+ */
+export async function listUnmapped(db: Queryable, terminology: Terminology, opts: { institution?: string; limit?: number } = {}): Promise<UnmappedCode[]> {
+  const { rows } = await db.query<{
+    institution_id: string; local_system: string; local_code: string; local_display: string | null; target_system: string;
+    seen_count: number; first_seen: Date; last_seen: Date;
+  }>(
+    `SELECT * FROM terminology_unmapped WHERE ($1::text IS NULL OR institution_id = $1)
+      ORDER BY seen_count DESC, institution_id, local_system, local_code LIMIT $2`,
+    [opts.institution ?? null, opts.limit ?? 200],
+  );
+  return rows.map((r) => {
+    const kind = kindOf(r.target_system, r.local_system);
+    const code = r.local_code.startsWith('name:') ? undefined : r.local_code;
+    return {
+      institutionId: r.institution_id, localSystem: r.local_system, localCode: r.local_code, localDisplay: r.local_display ?? undefined,
+      targetSystem: r.target_system, count: Number(r.seen_count), firstSeen: r.first_seen, lastSeen: r.last_seen,
+      suggestions: kind ? terminology.suggest(kind, code, r.local_display ?? undefined, 3) : [],
+    };
+  });
+}
+
+export interface Confirmation {
+  institutionId: string;
+  localSystem: string;
+  localCode: string;
+  /** Defaults to the target system the unmapped code was recorded with. */
+  targetSystem?: string;
+  targetCode: string;
+  /** Who confirmed (operator user name). */
+  decidedBy: string;
+}
+
+/**
+ * Confirms a mapping: writes the map entry, removes the code from the unmapped list and puts back on the work queue
+ * every quarantined unit of that institution whose reasons name this local code (reason `unmapped-code`), in one
+ * transaction. Returns how many units were requeued. Throws when the target code is not a known standard code.
+ */
+export async function confirmMapping(db: Db, mapper: CodeMapper, c: Confirmation): Promise<{ requeued: number }> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ target_system: string; local_display: string | null }>(
+      `SELECT target_system, local_display FROM terminology_unmapped WHERE institution_id = $1 AND local_system = $2 AND local_code = $3`,
+      [c.institutionId, c.localSystem, c.localCode],
+    );
+    const targetSystem = c.targetSystem ?? rows[0]?.target_system;
+    if (!targetSystem) throw new Error(`no target system given and ${c.localSystem}|${c.localCode} is not on the unmapped list`);
+    if (!mapper.terminology.lookup(targetSystem, c.targetCode)) throw new Error(`${c.targetCode} is not a code of ${targetSystem}`);
+    await writeEntry(tx, c.institutionId, c.localSystem, c.localCode, rows[0]?.local_display ?? undefined, targetSystem, c.targetCode, c.decidedBy);
+    await tx.query(`DELETE FROM terminology_unmapped WHERE institution_id = $1 AND local_system = $2 AND local_code = $3`, [
+      c.institutionId, c.localSystem, c.localCode,
+    ]);
+    const requeued = await requeueUnits(tx, c.institutionId, { code: 'unmapped-code', local: { system: c.localSystem, code: c.localCode } });
+    mapper.remember(c.institutionId, c.localSystem, c.localCode, { targetSystem, targetCode: c.targetCode });
+    return { requeued };
+  });
+}
+
+/**
+ * Puts quarantined units of an institution whose reasons contain `reason` (JSON containment) back on the work queue,
+ * exactly as ingest's `reprocess` does for a whole reason code — here targeted at one local code or one patient.
+ */
+export async function requeueUnits(tx: Queryable, institutionId: string, reason: Record<string, unknown>): Promise<number> {
+  const { rowCount } = await tx.query(
+    `UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL, processed_at = NULL
+      WHERE institution_id = $1 AND status = 'quarantined' AND reasons @> $2::jsonb`,
+    [institutionId, JSON.stringify([reason])],
+  );
+  return rowCount;
+}
