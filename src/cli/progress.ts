@@ -21,7 +21,7 @@ export class ProgressBar {
   }
 
   finish(done: number, extra = ''): void {
-    process.stderr.write((process.stderr.isTTY ? '\r' : '') + this.#line(done, extra) + '\x1b[K\n');
+    process.stderr.write(process.stderr.isTTY ? '\r' + this.#line(done, extra) + '\x1b[K\n' : this.#line(done, extra) + '\n');
   }
 
   #line(done: number, extra: string): string {

@@ -99,18 +99,25 @@ export async function ingestCsv(source: AsyncIterable<Buffer | Uint8Array | stri
   const baseMeta = { table: table.key, ...(options.fileName ? { file: basename(options.fileName) } : {}), delimiter, dateFormats };
 
   let batch: UnitInput[] = [];
+  // One batch lands while the next is parsed (JS and database work overlap); memory stays at two batches.
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async () => {
+    await inFlight;
     if (!batch.length) return;
-    const results = await options.land(batch);
-    results.forEach((r, i) => {
-      if (r.duplicate) summary.duplicates++;
-      else {
-        summary.landed++;
-        if (batch[i].quarantine) summary.quarantined++;
-      }
-    });
+    const units = batch;
     batch = [];
-    options.onProgress?.({ bytes: bytesRead, rows: summary.received });
+    const landing = options.land(units).then((results) => {
+      results.forEach((r, i) => {
+        if (r.duplicate) summary.duplicates++;
+        else {
+          summary.landed++;
+          if (units[i].quarantine) summary.quarantined++;
+        }
+      });
+      options.onProgress?.({ bytes: bytesRead, rows: summary.received });
+    });
+    landing.catch(() => undefined); // its failure surfaces where it is awaited (next flush or the end), not as unhandled
+    inFlight = landing;
   };
   const take = async (r: RawRecord, fields: string[]) => {
     summary.received++;
@@ -125,6 +132,7 @@ export async function ingestCsv(source: AsyncIterable<Buffer | Uint8Array | stri
   for (let i = 0; i < sample.length; i++) await take(sample[i], sampleFields[i]);
   for await (const r of records) await take(r, decodeRow(r));
   await flush();
+  await inFlight;
   return summary;
 }
 
