@@ -18,6 +18,12 @@ export default defineConfig(({ mode }) => ({
     emptyOutDir: true,
     chunkSizeWarningLimit: 1200,
     reportCompressedSize: false,
+    // Libraries change less often than the app: separate files keep them cached across console releases.
+    rollupOptions: {
+      output: {
+        manualChunks: { react: ['react', 'react-dom', 'react-dom/client'], echarts: ['echarts/core', 'echarts/charts', 'echarts/components', 'echarts/renderers'] },
+      },
+    },
   },
   server: {
     // The web app imports the shared contract types from ../src/record/.

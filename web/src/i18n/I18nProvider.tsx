@@ -1,4 +1,4 @@
-import { createContext, type ReactNode, useContext, useMemo, useState } from 'react';
+import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
 import { isMessageKey, type Lang, type MessageKey, translate } from './translate.ts';
 
 interface I18n {
@@ -27,6 +27,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     }),
     [lang],
   );
+  useEffect(() => {
+    document.title = `${translate(lang, 'app.name')} · ${translate(lang, 'app.subtitle')}`;
+  }, [lang]);
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 

@@ -16,7 +16,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [AsyncStat
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new closure every render; `deps` say when it really changed.
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
   const set = useCallback((data: T) => setState({ status: 'ok', data }), []);
