@@ -1,0 +1,171 @@
+import type { CodeableConcept, Coding, Patient, Quantity, Resource } from '@medplum/fhirtypes';
+import type { LandedUnit } from '../ingest/types.ts';
+import type { Queryable } from '../store/index.ts';
+import { requeueUnits, SYSTEMS, type CodeMapper, type Concept, type LocalKind, type Terminology } from '../terminology/index.ts';
+import { normalizeQuantity } from '../terminology/units.ts';
+import { checkDate, type ParsedDate } from './dates.ts';
+import { EXT, lineage, mrnSystem, organizationRef, stableId } from './ids.ts';
+import { reason, type ReasonCode, type StdReason } from './reasons.ts';
+
+/** What standardization needs from the rest of the platform, passed in (no singletons). */
+export interface StandardizeServices {
+  terminology: Terminology;
+  mapper: CodeMapper;
+  /**
+   * EMPI seam (issue 5): called for every incoming Patient inside the worker's transaction, after the Patient is
+   * built, so that it is linked to a person as it arrives. Undefined until the EMPI is wired in.
+   */
+  matchPatient?: (tx: Queryable, patient: Patient, unit: LandedUnit) => Promise<void>;
+  /** EMPI seam for HL7 ADT^A40: merge the prior local patient (MRG-1) into the surviving one (PID-3). */
+  mergePatients?: (tx: Queryable, m: { institutionId: string; survivingIdentifier: string; priorIdentifier: string }) => Promise<void>;
+  now?: () => Date;
+}
+
+export interface PatientRef {
+  id: string;
+  reference: string;
+  birthDate?: string;
+}
+
+/** The state of standardizing one landed unit: its reasons to quarantine and the resources produced so far. */
+export class UnitContext {
+  readonly tx: Queryable;
+  readonly unit: LandedUnit;
+  readonly services: StandardizeServices;
+  readonly institutionId: string;
+  readonly now: Date;
+  readonly reasons: StdReason[] = [];
+  readonly resources: Resource[] = [];
+  /** Patients to hand to the EMPI once the unit is known to standardize (a quarantined unit links nobody). */
+  readonly patientsToMatch: Patient[] = [];
+  readonly #patients = new Map<string, PatientRef>();
+
+  constructor(tx: Queryable, unit: LandedUnit, services: StandardizeServices) {
+    this.tx = tx;
+    this.unit = unit;
+    this.services = services;
+    this.institutionId = unit.institutionId;
+    this.now = services.now?.() ?? new Date();
+  }
+
+  get terminology(): Terminology {
+    return this.services.terminology;
+  }
+
+  fail(code: ReasonCode, detail?: string, element?: string, extra?: Partial<StdReason>): undefined {
+    this.reasons.push(reason(code, detail, element, extra));
+    return undefined;
+  }
+
+  /** The common frame of every produced resource: id from the source keys, meta.source lineage. */
+  frame<T extends Resource['resourceType']>(resourceType: T, ...keys: string[]): { resourceType: T; id: string; meta: { source: string } } {
+    return { resourceType, id: stableId(resourceType, this.institutionId, ...keys), meta: lineage(this.unit.id) as { source: string } };
+  }
+
+  org() {
+    return organizationRef(this.institutionId);
+  }
+
+  /** A required text field: empty → `missing-required`. */
+  required(value: string | undefined, element: string): string | undefined {
+    const v = value?.trim();
+    if (!v) return this.fail('missing-required', `${element} is empty`, element);
+    return v;
+  }
+
+  /** Parses and checks a date (see checkDate); a problem is a quarantine reason. Empty → undefined (or missing-required). */
+  date(raw: string | undefined, element: string, opts: { required?: boolean; birthDate?: string; allowFuture?: boolean } = {}): ParsedDate | undefined {
+    if (!raw?.trim()) return opts.required ? this.fail('missing-required', `${element} is empty`, element) : undefined;
+    const far = opts.allowFuture ? new Date(this.now.getTime() + 400 * 86_400_000) : this.now;
+    const r = checkDate(raw, element, far, opts.birthDate);
+    if ('code' in r) return this.fail(r.code, r.detail, element);
+    return r;
+  }
+
+  /** Notes a Patient produced in this unit, records it for referential integrity and requeues records that waited. */
+  async registerPatient(mrn: string, patient: Patient): Promise<void> {
+    this.#patients.set(mrn, { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
+    const { rows } = await this.tx.query<{ mrn: string }>(
+      `INSERT INTO std_patient_ref (institution_id, mrn, patient_key, birth_date, first_unit) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (institution_id, mrn) DO NOTHING RETURNING mrn`,
+      [this.institutionId, mrn, patient.id, patient.birthDate ?? null, this.unit.id],
+    );
+    if (rows.length) {
+      await requeueUnits(this.tx, this.institutionId, { code: 'unknown-patient', patient: { mrn } });
+    } else if (patient.birthDate) {
+      await this.tx.query(`UPDATE std_patient_ref SET birth_date = $3 WHERE institution_id = $1 AND mrn = $2`, [this.institutionId, mrn, patient.birthDate]);
+    }
+  }
+
+  /**
+   * The institution-level Patient of a local patient id: one produced by this unit, or one registered earlier.
+   * Unknown → `unknown-patient` (held until the patient arrives; the patient's arrival requeues the unit).
+   */
+  async patient(mrn: string | undefined, element: string): Promise<PatientRef | undefined> {
+    const m = mrn?.trim();
+    if (!m) return this.fail('missing-required', `${element} (local patient id) is empty`, element);
+    const here = this.#patients.get(m);
+    if (here) return here;
+    const { rows } = await this.tx.query<{ patient_key: string; birth_date: string | null }>(
+      `SELECT patient_key, birth_date FROM std_patient_ref WHERE institution_id = $1 AND mrn = $2`,
+      [this.institutionId, m],
+    );
+    if (!rows[0]) return this.fail('unknown-patient', `unknown patient_local_id: ${m}`, element, { patient: { mrn: m } });
+    const ref = { id: rows[0].patient_key, reference: `Patient/${rows[0].patient_key}`, birthDate: rows[0].birth_date ?? undefined };
+    this.#patients.set(m, ref);
+    return ref;
+  }
+
+  mrnIdentifier(mrn: string) {
+    return { system: mrnSystem(this.institutionId), value: mrn };
+  }
+
+  /**
+   * A local code as a CodeableConcept carrying the standard coding first and the original local coding after it
+   * (FHIR: codings are alternative representations of the same concept). Unmapped → `unmapped-code` reason with the
+   * local code (an operator's confirmation requeues this unit). Kinds without a shipped target system (procedures,
+   * departments) keep the local coding only.
+   */
+  async code(kind: LocalKind, local: { system?: string; code?: string; display?: string }, element: string): Promise<CodeableConcept | undefined> {
+    const code = local.code?.trim();
+    const display = local.display?.trim();
+    if (!code && !display) return this.fail('missing-required', `${element}: neither code nor name`, element);
+    const r = await this.services.mapper.map(this.tx, { institutionId: this.institutionId, kind, system: local.system, code, display });
+    const original: Coding | undefined = code ? { system: r.status === 'mapped' ? (local.system || localSys(this, kind)) : r.localSystem, code, ...(display ? { display } : {}) } : undefined;
+    if (r.status === 'unmapped') {
+      if (!r.targetSystem) return { ...(original ? { coding: [original] } : {}), ...(display ? { text: display } : {}) };
+      return this.fail('unmapped-code', `${kind} ${code ?? ''} ${display ?? ''} has no map to ${r.targetSystem}`.replace(/\s+/g, ' '), element, {
+        local: { system: r.localSystem, code: r.localCode, ...(display ? { display } : {}), target: r.targetSystem },
+      });
+    }
+    const coding: Coding[] = [{ system: r.coding.system, code: r.coding.code, display: r.coding.display }];
+    if (original && !(original.system === r.coding.system && original.code === r.coding.code)) coding.push(original);
+    return { coding, text: display || r.coding.display };
+  }
+
+  /**
+   * A numeric result of a LOINC analyte normalised to its canonical unit (units.ts), with the value and unit as sent
+   * kept in the `original-quantity` extension of the Quantity. Problems become quarantine reasons.
+   */
+  quantity(concept: Concept, rawValue: string | number | undefined, rawUnit: string | undefined, element: string): { code: string; quantity: Quantity } | undefined {
+    const text = typeof rawValue === 'number' ? String(rawValue) : (rawValue ?? '').normalize('NFKC').trim();
+    if (!text) return this.fail('missing-required', `${element} value is empty`, element);
+    if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(text)) return this.fail('value-not-numeric', `${element} '${text}' is not a number`, element);
+    const n = normalizeQuantity(concept, Number(text), rawUnit, (c) => this.terminology.lookup(SYSTEMS.loinc, c));
+    if ('problem' in n) return this.fail(n.problem, n.detail, element);
+    const target = this.terminology.lookup(SYSTEMS.loinc, n.code) ?? concept;
+    const { min, max } = target.properties as { min?: number; max?: number };
+    if ((min !== undefined && n.value < min) || (max !== undefined && n.value > max)) {
+      return this.fail('value-out-of-range', `${target.display} ${n.value} ${n.unit} is outside the possible ${min}–${max}`, element);
+    }
+    const quantity: Quantity = { value: n.value, unit: n.unit, system: SYSTEMS.ucum, code: n.unit };
+    if (n.converted || (rawUnit && rawUnit.trim() !== n.unit)) {
+      quantity.extension = [{ url: EXT.originalQuantity, valueQuantity: { value: Number(text), ...(rawUnit?.trim() ? { unit: rawUnit.trim() } : {}) } }];
+    }
+    return { code: n.code, quantity };
+  }
+}
+
+function localSys(ctx: UnitContext, kind: LocalKind): string {
+  return `${SYSTEMS.localPrefix}${encodeURIComponent(ctx.institutionId)}/${kind}`;
+}

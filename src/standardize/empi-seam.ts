@@ -1,0 +1,24 @@
+import type { Patient } from '@medplum/fhirtypes';
+import { featuresOf, mergeByA40 } from '../empi/index.ts';
+import { matchFeatures } from '../empi/match-incoming.ts';
+import { loadModel } from '../empi/model-store.ts';
+import type { Queryable } from '../store/index.ts';
+import type { StandardizeServices } from './context.ts';
+
+/**
+ * The EMPI seams of standardization (issue 5): every incoming Patient is matched inside the worker's transaction
+ * (`matchFeatures`, the in-transaction form of `matchIncoming`), and ADT^A40 becomes `mergeByA40`. The match model is
+ * read once, on first use, from the same transaction.
+ */
+export function empiHooks(): Pick<StandardizeServices, 'matchPatient' | 'mergePatients'> {
+  let model: Awaited<ReturnType<typeof loadModel>> | undefined;
+  return {
+    async matchPatient(tx: Queryable, patient: Patient, unit) {
+      model ??= await loadModel(tx);
+      await matchFeatures(tx, featuresOf({ patient, patientKey: patient.id!, institutionId: unit.institutionId }), model, { actor: `landing:${unit.id}` });
+    },
+    async mergePatients(tx, m) {
+      await mergeByA40(tx, m.survivingIdentifier, m.priorIdentifier, { institutionId: m.institutionId, actor: 'hl7-a40' });
+    },
+  };
+}

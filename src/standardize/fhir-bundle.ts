@@ -1,0 +1,208 @@
+import { OperationOutcomeError } from '@medplum/core';
+import type {
+  Bundle, CodeableConcept, Condition, DiagnosticReport, Encounter, Identifier, Immunization, MedicationRequest, Observation, Patient, Procedure, Resource,
+} from '@medplum/fhirtypes';
+import { validateIncoming } from '../fhir/index.ts';
+import { decodeUnit } from '../ingest/index.ts';
+import { condition, diagnosticReport, encounter, immunization, medicationRequest, procedure, quantityObservation, type EncounterClass } from './clinical.ts';
+import type { PatientRef, UnitContext } from './context.ts';
+import { buildPatient } from './patient.ts';
+
+/**
+ * An institution's FHIR R4 Bundle (transaction/batch/collection) or single resource → the same canonical form as the
+ * other channels: every entry is first validated against R4 (`invalid-resource` otherwise), then rebuilt by the
+ * shared builders — local codings recoded to the standard system with the original coding kept alongside, units
+ * normalised, references re-pointed to the platform's ids (the sender's urn:uuid, Type/id and conditional references
+ * alike). The sender's Organization/Practitioner entries are not stored: references to them become the submitting
+ * institution's Organization (or a display-only reference).
+ */
+export async function standardizeFhir(ctx: UnitContext): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(decodeUnit(ctx.unit));
+  } catch (err) {
+    return void ctx.fail('unparseable', `JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const entries = isBundle(body) ? (body.entry ?? []).map((e) => ({ fullUrl: e.fullUrl, resource: e.resource, url: e.request?.url })) : [{ fullUrl: undefined, resource: body as Resource, url: undefined }];
+  const valid: Array<{ fullUrl?: string; resource: Resource; url?: string }> = [];
+  for (const [i, e] of entries.entries()) {
+    try {
+      valid.push({ ...e, resource: validateIncoming(e.resource) });
+    } catch (err) {
+      const issues = err instanceof OperationOutcomeError ? err.outcome.issue ?? [] : [];
+      const detail = issues.map((x) => `${x.expression?.join(',') ?? ''} ${x.details?.text ?? x.diagnostics ?? ''}`.trim()).join('; ') || String(err);
+      ctx.fail('invalid-resource', `${(e.resource as Resource | undefined)?.resourceType ?? 'entry'}: ${detail}`.slice(0, 500), `Bundle.entry[${i}]`);
+    }
+  }
+  if (ctx.reasons.length) return;
+  const refs = new Map<string, PatientRef | string>();
+  const alias = (e: { fullUrl?: string; resource: Resource }, target: string | PatientRef) => {
+    if (e.fullUrl) refs.set(e.fullUrl, target);
+    if (e.resource.id) refs.set(`${e.resource.resourceType}/${e.resource.id}`, target);
+  };
+  // Patients first: everything else references them.
+  for (const e of valid.filter((x) => x.resource.resourceType === 'Patient')) {
+    const p = await fromPatient(ctx, e.resource as Patient, e.url);
+    if (p) {
+      ctx.resources.push(p);
+      alias(e, { id: p.id!, reference: `Patient/${p.id}`, birthDate: p.birthDate });
+    }
+  }
+  const patientOf = async (ref: string | undefined, element: string): Promise<PatientRef | undefined> => {
+    if (!ref) return ctx.fail('missing-required', 'no subject/patient reference', element);
+    const known = refs.get(ref);
+    if (known && typeof known !== 'string') return known;
+    const cond = /^Patient\?identifier=(?:[^|]*\|)?(.+)$/.exec(ref);
+    return ctx.patient(cond ? decodeURIComponent(cond[1]) : undefined, element);
+  };
+  const order = ['Encounter', 'Condition', 'Observation', 'DiagnosticReport', 'MedicationRequest', 'Procedure', 'Immunization'];
+  const rest = valid.filter((x) => x.resource.resourceType !== 'Patient').sort((a, b) => rank(order, a.resource.resourceType) - rank(order, b.resource.resourceType));
+  for (const [i, e] of rest.entries()) {
+    const r = e.resource;
+    const el = `${r.resourceType}[${i}]`;
+    const key = e.fullUrl ?? `${r.resourceType}/${r.id ?? i}`;
+    switch (r.resourceType) {
+      case 'Organization':
+      case 'Practitioner':
+      case 'PractitionerRole':
+      case 'Location':
+        continue;
+      case 'Encounter': {
+        const patient = await patientOf(r.subject?.reference, `${el}.subject`);
+        const visitId = r.identifier?.[0]?.value ?? r.id ?? key;
+        const start = ctx.date(r.period?.start, `${el}.period.start`, { required: true, birthDate: patient?.birthDate });
+        const end = ctx.date(r.period?.end, `${el}.period.end`, { birthDate: patient?.birthDate });
+        if (!patient || !start) continue;
+        const dept = r.type?.[0]?.coding?.[0];
+        const enc = encounter(ctx, { visitId, patient, cls: (['AMB', 'EMER', 'IMP', 'HH', 'VR'].includes(r.class?.code ?? '') ? r.class.code : 'AMB') as EncounterClass, start, end, dept: dept ? { code: dept.code, name: dept.display } : undefined });
+        enc.status = r.status;
+        ctx.resources.push(enc);
+        alias(e, `Encounter/${enc.id}`);
+        break;
+      }
+      case 'Condition': {
+        const c = r as Condition;
+        const patient = await patientOf(c.subject?.reference, `${el}.subject`);
+        const code = await recode(ctx, 'diagnosis', c.code, `${el}.code`);
+        const recorded = ctx.date(c.recordedDate ?? c.onsetDateTime, `${el}.recordedDate`, { birthDate: patient?.birthDate });
+        if (!patient || !code) continue;
+        ctx.resources.push(condition(ctx, { key, patient, encounter: encRef(refs, c.encounter?.reference), code, recorded }));
+        break;
+      }
+      case 'Observation': {
+        const o = r as Observation;
+        const patient = await patientOf(o.subject?.reference, `${el}.subject`);
+        if (!patient) continue;
+        const local = o.code.coding?.[0];
+        const value = o.valueQuantity?.value ?? o.valueString ?? o.valueCodeableConcept?.text ?? o.valueCodeableConcept?.coding?.[0]?.display;
+        const obs = await quantityObservation(ctx, {
+          key, patient, encounter: encRef(refs, o.encounter?.reference), local: { system: local?.system, code: local?.code, display: local?.display ?? o.code.text },
+          value, unit: o.valueQuantity?.unit ?? o.valueQuantity?.code, effective: ctx.date(o.effectiveDateTime, `${el}.effectiveDateTime`, { birthDate: patient.birthDate }),
+          flag: o.interpretation?.[0]?.coding?.[0]?.code, referenceRange: o.referenceRange?.[0]?.text, element: `${el}.code`,
+        });
+        if (obs) {
+          ctx.resources.push(obs);
+          alias(e, `Observation/${obs.id}`);
+        }
+        break;
+      }
+      case 'DiagnosticReport': {
+        const d = r as DiagnosticReport;
+        const patient = await patientOf(d.subject?.reference, `${el}.subject`);
+        const cat = d.category?.[0]?.coding?.[0]?.code === 'RAD' ? 'RAD' : 'LAB';
+        const code = cat === 'RAD' ? await recode(ctx, 'exam', d.code, `${el}.code`) : await panelOrText(ctx, d.code);
+        const effective = ctx.date(d.effectiveDateTime, `${el}.effectiveDateTime`, { birthDate: patient?.birthDate });
+        const issued = ctx.date(d.issued, `${el}.issued`, { birthDate: patient?.birthDate });
+        if (!patient || !code) continue;
+        const results = (d.result ?? []).map((x) => refs.get(x.reference ?? '')).filter((x): x is string => typeof x === 'string').map((x) => x.slice('Observation/'.length));
+        const findings = d.presentedForm?.[0]?.data ? Buffer.from(d.presentedForm[0].data, 'base64').toString('utf8') : undefined;
+        ctx.resources.push(diagnosticReport(ctx, { key, patient, encounter: encRef(refs, d.encounter?.reference), code, category: cat, results, effective, issued, conclusion: d.conclusion, findings }));
+        break;
+      }
+      case 'MedicationRequest': {
+        const m = r as MedicationRequest;
+        const patient = await patientOf(m.subject?.reference, `${el}.subject`);
+        const drug = m.medicationCodeableConcept?.coding?.[0];
+        const authored = ctx.date(m.authoredOn, `${el}.authoredOn`, { birthDate: patient?.birthDate });
+        if (!patient) continue;
+        const dosage = m.dosageInstruction?.[0];
+        const dose = dosage?.doseAndRate?.[0]?.doseQuantity;
+        const mr = await medicationRequest(ctx, {
+          key, patient, encounter: encRef(refs, m.encounter?.reference), drug: { system: drug?.system, code: drug?.code, display: drug?.display ?? m.medicationCodeableConcept?.text },
+          dose: dose?.value !== undefined ? String(dose.value) : undefined, doseUnit: dose?.unit, route: dosage?.route?.text, authored, element: `${el}.medicationCodeableConcept`, status: m.status,
+        });
+        if (mr && dosage?.text) mr.dosageInstruction = [{ ...mr.dosageInstruction?.[0], text: dosage.text }];
+        if (mr) ctx.resources.push(mr);
+        break;
+      }
+      case 'Procedure': {
+        const p = r as Procedure;
+        const patient = await patientOf(p.subject?.reference, `${el}.subject`);
+        const performed = ctx.date(p.performedDateTime ?? p.performedPeriod?.start, `${el}.performedDateTime`, { required: true, birthDate: patient?.birthDate });
+        const local = p.code?.coding?.[0];
+        if (!patient || !performed) continue;
+        const pr = await procedure(ctx, { key, patient, encounter: encRef(refs, p.encounter?.reference), local: { code: local?.code, display: local?.display ?? p.code?.text }, performed, element: `${el}.code` });
+        if (pr) ctx.resources.push(pr);
+        break;
+      }
+      case 'Immunization': {
+        const im = r as Immunization;
+        const patient = await patientOf(im.patient?.reference, `${el}.patient`);
+        const date = ctx.date(im.occurrenceDateTime, `${el}.occurrenceDateTime`, { required: true, birthDate: patient?.birthDate });
+        const local = im.vaccineCode.coding?.[0];
+        if (!patient || !date) continue;
+        const out = await immunization(ctx, { key, patient, local: { system: local?.system, code: local?.code, display: local?.display ?? im.vaccineCode.text }, date, lot: im.lotNumber, dose: String(im.protocolApplied?.[0]?.doseNumberPositiveInt ?? ''), element: `${el}.vaccineCode` });
+        if (out) ctx.resources.push(out);
+        break;
+      }
+      default:
+        ctx.fail('unsupported-message', `FHIR ${r.resourceType} is not standardized`, el);
+    }
+  }
+}
+
+function isBundle(b: unknown): b is Bundle {
+  return !!b && typeof b === 'object' && (b as Resource).resourceType === 'Bundle';
+}
+
+function rank(order: string[], t: string): number {
+  const i = order.indexOf(t);
+  return i < 0 ? order.length : i;
+}
+
+function encRef(refs: Map<string, PatientRef | string>, ref: string | undefined): { reference: string } | undefined {
+  const t = ref ? refs.get(ref) : undefined;
+  return typeof t === 'string' ? { reference: t } : undefined;
+}
+
+async function recode(ctx: UnitContext, kind: 'diagnosis' | 'exam', cc: CodeableConcept | undefined, element: string): Promise<CodeableConcept | undefined> {
+  const c = cc?.coding?.[0];
+  return ctx.code(kind, { system: c?.system, code: c?.code, display: c?.display ?? cc?.text }, element);
+}
+
+async function panelOrText(ctx: UnitContext, cc: CodeableConcept): Promise<CodeableConcept> {
+  const c = cc.coding?.[0];
+  const r = await ctx.services.mapper.map(ctx.tx, { institutionId: ctx.institutionId, kind: 'panel', system: c?.system, code: c?.code, display: c?.display ?? cc.text });
+  if (r.status === 'mapped') return { coding: [r.coding, ...(cc.coding ?? [])], text: cc.text ?? r.coding.display };
+  return cc;
+}
+
+const ID_SYSTEMS = /^urn:oid:2\.16\.156\.10011\.1\.(1|3)$/;
+
+async function fromPatient(ctx: UnitContext, p: Patient, url: string | undefined): Promise<Patient | undefined> {
+  const ids = p.identifier ?? [];
+  const typeOf = (i: Identifier) => i.type?.coding?.[0]?.code;
+  const resident = ids.find((i) => ID_SYSTEMS.test(i.system ?? '') || typeOf(i) === 'NNCHN' || typeOf(i) === 'NI');
+  const passport = ids.find((i) => typeOf(i) === 'PPN' || /passport/i.test(i.system ?? ''));
+  const cond = url ? /^Patient\?identifier=(?:[^|]*\|)?(.+)$/.exec(url) : null;
+  const mrn = ids.find((i) => typeOf(i) === 'MR')?.value ?? (cond ? decodeURIComponent(cond[1]) : undefined) ?? ids.find((i) => i !== resident && i !== passport)?.value;
+  const name = p.name?.[0];
+  const sex = p.gender === 'male' ? 'M' : p.gender === 'female' ? 'F' : p.gender === 'other' ? 'O' : p.gender ? 'U' : undefined;
+  const addr = p.address?.[0];
+  return buildPatient(ctx, {
+    mrn, name: name?.text ?? [name?.family, ...(name?.given ?? [])].filter(Boolean).join(''), sex: sex ? { code: sex, hl7: true } : undefined,
+    birthDate: p.birthDate, idType: passport && !resident ? '03' : undefined, idNumber: (resident ?? passport)?.value,
+    phone: p.telecom?.find((t) => t.system === 'phone')?.value, address: addr?.text ?? addr?.line?.join(''),
+    element: (f) => `Patient.${f === 'mrn' ? 'identifier' : f}`,
+  });
+}

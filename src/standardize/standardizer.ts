@@ -1,0 +1,97 @@
+import type { LandedUnit, StandardizeResult, Standardizer } from '../ingest/index.ts';
+import type { Db, Queryable } from '../store/index.ts';
+import { CodeMapper, Terminology } from '../terminology/index.ts';
+import { UnitContext, type StandardizeServices } from './context.ts';
+import { standardizeCsv } from './csv.ts';
+import { standardizeFhir } from './fhir-bundle.ts';
+import { standardizeHl7 } from './hl7.ts';
+import type { StdReason } from './reasons.ts';
+
+/**
+ * The standardizer of issue 4 (the `Standardizer` seam of src/ingest): one landed unit → canonical FHIR R4 resources
+ * with standard codes and units and `meta.source` lineage, or quarantine with machine-readable reasons
+ * (reasons.ts). It runs inside the worker's transaction; its own writes (patient register, report membership, map
+ * entries) are undone if the unit is quarantined — except the unmapped-code work list, which is exactly what an
+ * operator needs to see — and the EMPI is called only for Patients of units that standardize.
+ */
+export function createStandardizer(services: StandardizeServices): Standardizer {
+  return async (unit: LandedUnit, tx: Queryable): Promise<StandardizeResult> => {
+    const ctx = new UnitContext(tx, unit, services);
+    await services.mapper.rewriteAutoEntries(undefined);
+    await tx.exec('SAVEPOINT std_unit');
+    switch (unit.channel) {
+      case 'csv':
+        await standardizeCsv(ctx);
+        break;
+      case 'hl7-mllp':
+      case 'hl7-http':
+        await standardizeHl7(ctx);
+        break;
+      case 'fhir':
+        await standardizeFhir(ctx);
+        break;
+      default:
+        ctx.fail('unparseable', `unknown channel ${String(unit.channel)}`);
+    }
+    if (ctx.reasons.length) {
+      await tx.exec('ROLLBACK TO SAVEPOINT std_unit');
+      await recordUnmapped(tx, unit.institutionId, ctx.reasons);
+      await services.mapper.rewriteAutoEntries(tx);
+      return { quarantine: dedupe(ctx.reasons) };
+    }
+    await tx.exec('RELEASE SAVEPOINT std_unit');
+    for (const p of ctx.patientsToMatch) await services.matchPatient?.(tx, p, unit);
+    return { resources: ctx.resources };
+  };
+}
+
+/**
+ * A standardizer for a server: loads the terminology and the maps on its first unit — inside that unit's
+ * transaction, because the embedded engine serves one transaction at a time — then standardizes as above.
+ * `hooks` are the EMPI seams (see empi-seam.ts).
+ */
+export function lazyStandardizer(hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'now'> = {}): Standardizer & { services?: StandardizeServices } {
+  let ready: Promise<Standardizer> | undefined;
+  const fn = async (unit: LandedUnit, tx: Queryable) => {
+    ready ??= (async () => {
+      const terminology = await Terminology.open(tx);
+      const mapper = await CodeMapper.open(tx, terminology);
+      fn.services = { terminology, mapper, ...hooks };
+      return createStandardizer(fn.services);
+    })().catch((err) => {
+      ready = undefined;
+      throw err;
+    });
+    return (await ready)(unit, tx);
+  };
+  fn.services = undefined as StandardizeServices | undefined;
+  return fn;
+}
+
+/** Opens the standardization services on a database (CLI tools, tests). */
+export async function openStandardization(db: Db | Queryable, hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'now'> = {}): Promise<StandardizeServices> {
+  const terminology = await Terminology.open(db);
+  return { terminology, mapper: await CodeMapper.open(db, terminology), ...hooks };
+}
+
+async function recordUnmapped(tx: Queryable, institutionId: string, reasons: StdReason[]): Promise<void> {
+  for (const r of reasons) {
+    if (r.code !== 'unmapped-code' || !r.local?.target) continue;
+    await tx.query(
+      `INSERT INTO terminology_unmapped (institution_id, local_system, local_code, local_display, target_system, seen_count)
+       VALUES ($1, $2, $3, $4, $5, 1)
+       ON CONFLICT (institution_id, local_system, local_code) DO UPDATE SET seen_count = terminology_unmapped.seen_count + 1, last_seen = now()`,
+      [institutionId, r.local.system, r.local.code, r.local.display ?? null, r.local.target],
+    );
+  }
+}
+
+function dedupe(reasons: StdReason[]): StdReason[] {
+  const seen = new Set<string>();
+  return reasons.filter((r) => {
+    const k = JSON.stringify(r);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
