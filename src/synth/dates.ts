@@ -5,22 +5,31 @@ export function dayOf(iso: string): number {
   return Math.round(Date.parse(`${iso.slice(0, 10)}T00:00:00Z`) / MS);
 }
 
+// Day numbers from 1880 to 2100, formatted once each: formatting dates is the generator's hottest path.
+const BASE = -32872;
+const isoCache: string[] = [];
+
 export function isoDay(day: number): string {
-  return new Date(day * MS).toISOString().slice(0, 10);
+  const i = day - BASE;
+  const hit = isoCache[i];
+  if (hit !== undefined) return hit;
+  const s = new Date(day * MS).toISOString().slice(0, 10);
+  if (i >= 0 && i < 80_500) isoCache[i] = s;
+  return s;
 }
 
 /** [year, month 1-12, day 1-31]. */
 export function ymd(day: number): [number, number, number] {
-  const d = new Date(day * MS);
-  return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+  const s = isoDay(day);
+  return [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))];
 }
 
 export const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 /** yyyyMMdd. */
 export function compactDay(day: number): string {
-  const [y, m, d] = ymd(day);
-  return `${y}${pad2(m)}${pad2(d)}`;
+  const s = isoDay(day);
+  return s.slice(0, 4) + s.slice(5, 7) + s.slice(8, 10);
 }
 
 /** Minutes after midnight to HHmmss. */

@@ -58,6 +58,16 @@ export function homophoneOf(name: string, surnameLen: number, rng: Rng): string 
   return name.slice(0, i) + rng.pick(homophones.get(name[i])!) + name.slice(i + 1);
 }
 
+/** True when a name has a character with a known look-alike (the name-typo error can apply). */
+export function hasLookalike(name: string): boolean {
+  return [...name].some((ch) => lookalike.has(ch));
+}
+
+/** True when a given name has a character with a known homophone (the homophone error can apply). */
+export function hasHomophone(name: string, surnameLen: number): boolean {
+  return [...name].some((ch, i) => i >= surnameLen && homophones.has(ch));
+}
+
 function lookalikeOf(name: string, rng: Rng): string | undefined {
   const idx = [...name].map((_, i) => i).filter((i) => lookalike.has(name[i]));
   if (idx.length === 0) return undefined;

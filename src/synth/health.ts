@@ -184,7 +184,7 @@ export function careEvents(world: World, p: Person, babies: Person[], rng: Rng, 
   if (p.bornInPeriod && birthInst !== undefined) ev.push({ kind: 'visit', inst: birthInst, cls: 'IMP', day: p.birth, minute: rng.int(0, 1439), dept: 'obgyn', dx: ['newborn'], labs: [], exams: [], rx: [], procs: [] });
 
   // Outpatient care.
-  const rate = (ageStart < 5 ? 3 : ageStart < 15 ? 1.4 : ageStart < 45 ? 0.7 : ageStart < 65 ? 1.2 : 2.2) * presence;
+  const rate = (ageStart < 5 ? 2.4 : ageStart < 15 ? 1.1 : ageStart < 45 ? 0.55 : ageStart < 65 ? 1.0 : 1.8) * presence;
   const span = (to - from + 1) / 365.25;
   const n = rng.poisson(rate * span);
   const group = ageStart < 15 ? mix.child : ageStart < 60 ? mix.adult : mix.elder;
@@ -209,7 +209,7 @@ export function careEvents(world: World, p: Person, babies: Person[], rng: Rng, 
   // Chronic-disease outpatient visits (drug refills, monitoring labs).
   for (const [key, c] of p.conditions) {
     if (!c.diagnosed) continue;
-    const k = rng.poisson(1.5 * presence * span);
+    const k = rng.poisson(1.2 * presence * span);
     for (let i = 0; i < k; i++) {
       const day = rng.int(Math.max(from, c.onset), to);
       if (day < from) continue;

@@ -16,6 +16,7 @@ export interface TruthRecord {
   /** Stable record id: HL7 `<inst>|<MSH-10>`, FHIR entry fullUrl, CSV `<inst>|<table>|<record_id>`. */
   id: string;
   inst: string;
+  /** File name inside feeds/<inst>/ (e.g. messages.hl7, bundles.ndjson, lab_result.csv). */
   file: string;
   /** HL7 message type (ADT^A04 …), FHIR resource type, or CSV table key. */
   kind: string;
@@ -90,6 +91,7 @@ export class ChunkOutput {
     if (t.lateDays) c.late++;
     c.files[t.file] = (c.files[t.file] ?? 0) + copies;
     if (t.codes) for (const code of t.codes) code.system = TOKEN.get(code.system) ?? code.system;
+    t.file = t.file.slice(t.file.lastIndexOf('/') + 1);
     this.truth.push(JSON.stringify(t));
   }
 }

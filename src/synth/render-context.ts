@@ -3,7 +3,7 @@
  * demographics as entered), id counters, and the transmission faults (duplicates, late uploads, malformed records).
  */
 import type { Institution } from './county-types.ts';
-import { isoDay, pad2 } from './dates.ts';
+import { compactDay, isoDay, pad2 } from './dates.ts';
 import { register, type Registration } from './errors.ts';
 import type { LocalCatalog } from './local-codes.ts';
 import type { Household, Person } from './model.ts';
@@ -21,8 +21,11 @@ export interface Transmission {
   malformed: boolean;
 }
 
-export const isoTime = (day: number, minute: number) => `${isoDay(day)}T${pad2(Math.floor(minute / 60) % 24)}:${pad2(minute % 60)}:00+08:00`;
-export const hl7Ts = (day: number, minute: number) => `${isoDay(day).replace(/-/g, '')}${pad2(Math.floor(minute / 60) % 24)}${pad2(minute % 60)}00`;
+const HH: string[] = Array.from({ length: 24 }, (_, i) => pad2(i));
+const MM: string[] = Array.from({ length: 60 }, (_, i) => pad2(i));
+/** ISO date-time in China Standard Time; minutes past midnight may exceed a day (they roll into the next). */
+export const isoTime = (day: number, minute: number) => `${isoDay(day + Math.floor(minute / 1440))}T${HH[Math.floor(minute / 60) % 24]}:${MM[minute % 60]}:00+08:00`;
+export const hl7Ts = (day: number, minute: number) => `${compactDay(day + Math.floor(minute / 1440))}${HH[Math.floor(minute / 60) % 24]}${MM[minute % 60]}00`;
 
 export class RenderContext {
   private regs = new Map<string, Registration[]>();
