@@ -12,6 +12,7 @@ import {
 import { systemClock, type Clock, type Config } from '../config/index.ts';
 import { openDb, type Db } from '../store/index.ts';
 import { buildApp } from './app.ts';
+import { lockDataDir } from './data-lock.ts';
 import type { AppDeps, FhirPort, RoutePlugin } from './deps.ts';
 import { createFhirServices } from '../fhir/index.ts';
 import { fhirExtensions } from './fhir-extensions.ts';
@@ -37,9 +38,18 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** The platform's logger: pino JSON lines on stdout at the configured level. */
+/**
+ * The platform's logger: pino JSON lines on stdout at the configured level. Requests are logged by path only: query
+ * strings carry identifiers and names (`?identifier=…`), which have no place in logs.
+ */
 export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, base: { service: 'healthbrain' } });
+  return pino({
+    level: config.logLevel,
+    base: { service: 'healthbrain' },
+    serializers: {
+      req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, path: req.url?.split('?')[0], remoteAddress: req.ip }),
+    },
+  });
 }
 
 /**
@@ -49,8 +59,14 @@ export function createLogger(config: Config): Logger {
  */
 export async function openPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const ownDb = !options.db;
-  const db =
-    options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema }));
+  const unlock = ownDb && !config.databaseUrl ? lockDataDir(config.dataDir) : () => undefined;
+  let db: Db;
+  try {
+    db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema }));
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   try {
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? createLogger(config);
@@ -69,10 +85,12 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       async close() {
         await app.close();
         if (ownDb) await db.close();
+        unlock();
       },
     };
   } catch (err) {
     if (ownDb) await db.close();
+    unlock();
     throw err;
   }
 }

@@ -17,13 +17,9 @@ export interface AccessNeed {
   mode: AccessMode;
 }
 
-// Operations that only read even when POSTed (FHIR R4 operation definitions).
-const READ_OPERATIONS = new Set(['$validate', '$match', '$everything', '$ihe-pix', '$lastn', '$expand', '$lookup', '$translate']);
-
 function modeOf(method: string, path: string): AccessMode {
   if (method === 'GET') return 'read';
-  const last = path.split('/').filter(Boolean).pop() ?? '';
-  return method === 'POST' && (last === '_search' || READ_OPERATIONS.has(last)) ? 'read' : 'write';
+  return method === 'POST' && path.split('/').filter(Boolean).pop() === '_search' ? 'read' : 'write';
 }
 
 function typeOf(path: string): string {
@@ -33,16 +29,19 @@ function typeOf(path: string): string {
 
 /**
  * What a FHIR request needs: the resource type from the path and read/write from the interaction. A Bundle posted to
- * the base needs what each of its entries needs (FHIR R4 §3.1.0.11 batch/transaction).
+ * the base needs what each of its entries needs (FHIR R4 §3.1.0.11 batch/transaction). Operations (`$name`) need
+ * nothing here: whether one reads or writes is declared where it is registered, and the FHIR module checks it.
  */
 export function accessNeeds(req: FhirRequest): AccessNeed[] {
   const path = req.path.replace(/^\/+/, '');
+  const isOperation = (p: string) => p.split(/[/?]/).some((s) => s.startsWith('$'));
+  if (isOperation(path)) return [];
   if (path === '' && req.method === 'POST') {
     const entries = (req.body as { entry?: Array<{ request?: { method?: string; url?: string } }> } | undefined)?.entry;
     if (!Array.isArray(entries)) return [{ resourceType: '*', mode: 'write' }];
-    return entries.map((e) => {
+    return entries.flatMap((e) => {
       const url = String(e?.request?.url ?? '');
-      return { resourceType: typeOf(url), mode: modeOf(String(e?.request?.method ?? 'POST').toUpperCase(), url) };
+      return isOperation(url) ? [] : [{ resourceType: typeOf(url), mode: modeOf(String(e?.request?.method ?? 'POST').toUpperCase(), url) }];
     });
   }
   return [{ resourceType: typeOf(path), mode: modeOf(req.method, path) }];
