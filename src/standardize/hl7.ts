@@ -135,7 +135,7 @@ async function oru(ctx: UnitContext, msg: Hl7Message): Promise<void> {
       const reportId = s(obr, 3) || s(obr, 2) || `${s(msg.header, 10)}/${s(obr, 1)}`;
       const obs = await quantityObservation(ctx, {
         key: `${reportId}/${s(seg, 1) || s(seg, 3)}`, patient, encounter: visit, local: { code: s(seg, 3, 1), display: s(seg, 3, 2), system: localSystemOf(seg) },
-        value: valueType === 'SN' ? s(seg, 5, 2) : s(seg, 5), unit: s(seg, 6, 1), referenceRange: s(seg, 7), flag: s(seg, 8),
+        value: valueType === 'SN' ? s(seg, 5, 2) : s(seg, 5), unit: obxUnit(seg), referenceRange: s(seg, 7), flag: s(seg, 8),
         effective: ctx.date(s(seg, 14) || s(obr, 7), `${el}-14`, { birthDate: patient.birthDate }), element: `${el}-5`,
       });
       if (obs) {
@@ -146,6 +146,17 @@ async function oru(ctx: UnitContext, msg: Hl7Message): Promise<void> {
   }
   await flush();
   if (!msg.getSegment('OBR') && patient) ctx.fail('missing-required', 'ORU^R01 without OBR', 'OBR');
+}
+
+/**
+ * OBX-6 units: CE component 1; a sender that writes "×10^9/L" without escaping the caret splits it into components
+ * ("×10" ^ "9/L"), which is put back together; an escaped caret (\S\) is unescaped.
+ */
+function obxUnit(obx: Hl7Segment): string {
+  const c1 = s(obx, 6, 1);
+  const c2 = s(obx, 6, 2);
+  const unit = /10$/.test(c1) && /^\d+\//.test(c2) ? `${c1}^${c2}` : c1;
+  return unit.replace(/\\S\\/g, '^');
 }
 
 /** OBX-3.3 names the coding system: "LN" is LOINC itself; anything else is the sender's local system. */
