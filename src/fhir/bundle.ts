@@ -83,13 +83,23 @@ async function transaction(entries: Entry[], ctx: RequestContext, services: Fhir
   const repo = services.repo;
   await repo.db.transaction(async (tx) => {
     const urn = new Map<string, string>();
-    const conditional = new Map<string, string>();
+    const conditional = new Map<string, string | undefined>();
+    // Conditions that name no other entry's fullUrl do not depend on this bundle: resolve them in one round trip.
+    const independent = new Map<string, { resourceType: string; query: string }>();
+    for (const e of ordered) {
+      const q = e.method === 'POST' ? e.ifNoneExist : e.method === 'GET' ? undefined : e.query;
+      if (q !== undefined && ![...new URLSearchParams(q).values()].some((v) => fullUrls.has(v))) {
+        independent.set(`${e.type}?${q}`, { resourceType: e.type, query: q });
+      }
+    }
+    const prefetched = await repo.conditionalMatchMany(tx, [...independent.values()]);
+    [...independent.keys()].forEach((key, i) => conditional.set(key, prefetched[i]));
     const match = async (type: string, query: string): Promise<string | undefined> => {
       const q = substitute(query, urn);
       const key = `${type}?${q}`;
       if (conditional.has(key)) return conditional.get(key);
       const found = await repo.conditionalMatch(tx, type, q);
-      if (found) conditional.set(key, found);
+      conditional.set(key, found);
       return found;
     };
     for (const e of ordered) {
@@ -179,23 +189,37 @@ function splitUrl(url: string): [string, Array<[string, string]>] {
   return [path, q ? [...new URLSearchParams(q)] : []];
 }
 
-/** Replaces every string equal to a resolved fullUrl (a Reference.reference, usually) with its `Type/id`. */
+/**
+ * Replaces every string equal to a resolved fullUrl (a Reference.reference, usually) with its `Type/id`.
+ * Copy-on-write: subtrees without a replacement are shared, not copied (this runs for every resource of a bundle).
+ */
 function rewrite(value: unknown, urn: Map<string, string>): unknown {
   if (typeof value === 'string') return urn.get(value) ?? value;
-  if (Array.isArray(value)) return value.map((v) => rewrite(v, urn));
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = rewrite(value[i], urn);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = rewrite(v, urn);
-    return out;
+    let out: Record<string, unknown> | undefined;
+    for (const k in value) {
+      const old = (value as Record<string, unknown>)[k];
+      const v = rewrite(old, urn);
+      if (v !== old) (out ??= { ...(value as Record<string, unknown>) })[k] = v;
+    }
+    return out ?? value;
   }
   return value;
 }
 
 /** Resolves fullUrls inside a conditional query (`Observation?subject=urn:uuid:…`). */
 function substitute(query: string, urn: Map<string, string>): string {
-  if (!query.includes('urn')) return query;
-  const params = [...new URLSearchParams(query)].map(([k, v]) => [k, urn.get(v) ?? v]);
-  return new URLSearchParams(params).toString();
+  const pairs = [...new URLSearchParams(query)];
+  if (!pairs.some(([, v]) => urn.has(v))) return query; // keep the text: it is the key of prefetched matches
+  return new URLSearchParams(pairs.map(([k, v]) => [k, urn.get(v) ?? v])).toString();
 }
 
 function atEntry<T>(index: number, fn: () => T): T {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../store/index.ts';
 import { badRequest, fail, gone, notFoundText, precondition } from './outcomes.ts';
-import { findIds, searchBundle, type SearchOptions } from './search.ts';
+import { findIds, findIdsMany, searchBundle, type SearchOptions } from './search.ts';
 import { parseSearch } from './search-parse.ts';
 import { historyTableFor, tableFor } from './tables.ts';
 import { validateIncoming } from './validate.ts';
@@ -114,6 +114,21 @@ export class FhirRepository {
     const ids = await findIds(tx, resourceType, query);
     if (ids.length > 1) fail(precondition(`Conditional ${resourceType}?${query} matched more than one resource`));
     return ids[0];
+  }
+
+  /**
+   * Locks and resolves many conditional queries at once (transaction Bundles): one advisory-lock statement (keys in
+   * sorted order, so concurrent bundles cannot deadlock) and one search statement. Throws 412 if one is ambiguous.
+   */
+  async conditionalMatchMany(tx: Queryable, queries: Array<{ resourceType: string; query: string }>): Promise<Array<string | undefined>> {
+    if (!queries.length) return [];
+    const keys = [...new Set(queries.map((q) => `${q.resourceType}?${q.query}`))].sort();
+    await tx.query('SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s', [keys]);
+    const found = await findIdsMany(tx, queries);
+    return found.map((ids, i) => {
+      if (ids.length > 1) fail(precondition(`Conditional ${queries[i].resourceType}?${queries[i].query} matched more than one resource`));
+      return ids[0];
+    });
   }
 
   /** search: a searchset Bundle. */

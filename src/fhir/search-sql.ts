@@ -15,14 +15,13 @@ export interface SqlParts {
   orderBy: string;
 }
 
-/** WHERE and ORDER BY of a search; `$1` is always the resource type. */
-export function renderSearch(req: SearchRequest): SqlParts {
-  const params: unknown[] = [req.resourceType];
+/** WHERE and ORDER BY of a search; placeholders continue after `params` (several searches can share a statement). */
+export function renderSearch(req: SearchRequest, params: unknown[] = []): SqlParts {
   const p = (v: unknown): string => {
     params.push(v);
     return `$${params.length}`;
   };
-  const clauses = ['resource_type = $1', 'NOT deleted'];
+  const clauses = [`resource_type = ${p(req.resourceType)}`, 'NOT deleted'];
   for (const f of req.filters) clauses.push(renderFilter(f, p));
   const order = req.sort.map((s) => `${s.column} ${s.desc ? 'DESC' : 'ASC'}${s.column === 'date_lo' ? (s.desc ? ' NULLS LAST' : ' NULLS FIRST') : ''}`);
   if (!req.sort.length) order.push('last_updated ASC');

@@ -7,7 +7,7 @@ import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtyp
 import type { Queryable } from '../store/index.ts';
 import { parseSearch, type IncludeSpec, type SearchRequest } from './search-parse.ts';
 import { renderSearch } from './search-sql.ts';
-import { tableFor } from './tables.ts';
+import { extractColumnsPrefix, tableFor } from './tables.ts';
 
 // An include never returns more than this many resources per page (a guard against fan-out).
 const MAX_INCLUDES = 1000;
@@ -40,6 +40,41 @@ export async function findIds(db: Queryable, resourceType: string, query: string
   const { table, where, params } = renderSearch(req);
   const r = await db.query<{ id: string }>(`SELECT id FROM ${table} WHERE ${where} LIMIT ${limit}`, params);
   return r.rows.map((x) => x.id);
+}
+
+/**
+ * Ids matching each of several conditional queries with few round trips: the usual upsert conditions — one token
+ * parameter, one value (`identifier=system|value`) — are grouped per type and parameter into one indexed
+ * `column && ARRAY[...]` query whose rows are then assigned to their queries here; any other query runs on its own.
+ * A transaction Bundle that upserts a hundred Patients by identifier asks once, not a hundred times.
+ */
+export async function findIdsMany(db: Queryable, queries: Array<{ resourceType: string; query: string }>, limit = 2): Promise<string[][]> {
+  const out: string[][] = queries.map(() => []);
+  const groups = new Map<string, { resourceType: string; column: string; items: Array<{ i: number; value: string }> }>();
+  for (const [i, q] of queries.entries()) {
+    const req = parseSearch(q.resourceType, [...new URLSearchParams(q.query)]);
+    const f = req.filters.length === 1 ? req.filters[0] : undefined;
+    const param = f?.param;
+    if (!f || !param || param.type !== 'token' || f.modifier || f.values.length !== 1 || f.values[0].endsWith('|') || f.values[0].startsWith('|')) {
+      out[i] = await findIds(db, q.resourceType, q.query, limit);
+      continue;
+    }
+    const key = `${q.resourceType}|${param.column}`;
+    const g = groups.get(key) ?? { resourceType: q.resourceType, column: param.column, items: [] };
+    g.items.push({ i, value: extractColumnsPrefix(param) + f.values[0] });
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) {
+    const r = await db.query<{ id: string; vals: string[] }>(
+      `SELECT id, ${g.column} AS vals FROM ${tableFor(g.resourceType)} WHERE resource_type = $1 AND ${g.column} && $2::text[] AND NOT deleted`,
+      [g.resourceType, g.items.map((x) => x.value)],
+    );
+    for (const row of r.rows) {
+      const vals = new Set(row.vals);
+      for (const item of g.items) if (vals.has(item.value) && out[item.i].length < limit) out[item.i].push(row.id);
+    }
+  }
+  return out;
 }
 
 /** A full searchset Bundle for `req`, with includes and paging links. */

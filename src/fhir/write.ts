@@ -7,7 +7,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/index.ts';
 import { extractColumns } from './extract.ts';
 import { fail, precondition } from './outcomes.ts';
-import { historyTableFor, tableFor } from './tables.ts';
+import { tableFor } from './tables.ts';
 
 /** One write a request asks for; `resource` is already validated and its references resolved. */
 export interface WriteOp {
@@ -94,14 +94,15 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
     );
   }
   for (const [table, list] of rows) {
-    // A resource written twice in one request keeps only its last version as current; every version goes to history.
+    // One statement per table: the JSON is parsed once and feeds both the current table and the history. A resource
+    // written twice in one request keeps only its last version as current; every version goes to history.
     const last = new Map(list.map((r) => [`${r.resource_type}/${r.id}`, r]));
-    const json = JSON.stringify(list);
-    await tx.query(`INSERT INTO ${table} (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})`,
-      [last.size === list.length ? json : JSON.stringify([...last.values()])]);
+    for (const r of list) r.is_current = last.get(`${r.resource_type}/${r.id}`) === r;
     await tx.query(
-      `INSERT INTO ${historyTableFor(String(list[0].resource_type))} (${HISTORY_NAMES}) SELECT ${HISTORY_NAMES} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})`,
-      [json],
+      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS}, is_current boolean)),
+            cur AS (INSERT INTO ${table} (${NAMES}) SELECT ${NAMES} FROM x WHERE is_current)
+       INSERT INTO ${table}_history (${HISTORY_NAMES}) SELECT ${HISTORY_NAMES} FROM x`,
+      [JSON.stringify(list)],
     );
   }
   return results;
