@@ -4,6 +4,7 @@ import { register as registerIngest } from './ingest.ts';
 import { register as registerInstitution } from './institution.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerSynth } from './synth.ts';
+import { register as registerTerminology } from './terminology.ts';
 import { register as registerToken } from './token.ts';
 
 /**
@@ -16,5 +17,6 @@ export function registerCommands(program: Command): void {
   registerInstitution(program);
   registerServe(program);
   registerSynth(program);
+  registerTerminology(program);
   registerToken(program);
 }
