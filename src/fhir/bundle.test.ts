@@ -122,6 +122,41 @@ describe('transaction Bundles', () => {
     assert.equal((await h.call('GET', `Patient/${old.resource.id}`)).status, 410);
   });
 
+  it('writes a transaction of 90 resources, 30 of them conditional upserts, with a handful of statements, not one per resource', async () => {
+    const entry: unknown[] = [];
+    for (let i = 0; i < 30; i++) {
+      const b = visitBundle(`3305232000010100${String(i).padStart(2, '0')}`, '8480-6') as { entry: any[] };
+      for (const e of b.entry) e.fullUrl = e.fullUrl + '-' + i;
+      for (const e of b.entry) for (const k of ['subject', 'encounter', 'serviceProvider', 'managingOrganization']) if (e.resource[k]) e.resource[k].reference += '-' + i;
+      if (b.entry[0].resource.performer) b.entry[0].resource.performer[0].reference += '-' + i;
+      entry.push(...b.entry.slice(0, 3));
+    }
+    let statements = 0;
+    const transaction = h.db.transaction.bind(h.db);
+    h.db.transaction = (fn) => transaction((tx) => fn({ ...tx, query: (sql, params) => (statements++, tx.query(sql, params)), exec: tx.exec }));
+    try {
+      const r = await h.call('POST', '', { body: { resourceType: 'Bundle', type: 'transaction', entry } });
+      assert.equal(r.status, 200, JSON.stringify(r.resource));
+      assert.equal(r.resource.entry.length, 90);
+    } finally {
+      h.db.transaction = transaction;
+    }
+    assert.ok(statements <= 6, `${statements} statements`);
+  });
+
+  it('rejects a transaction that writes the same resource twice', async () => {
+    const r = await h.call('POST', '', {
+      body: {
+        resourceType: 'Bundle', type: 'transaction',
+        entry: [
+          { resource: { ...patient('TWICE'), id: 'twice' }, request: { method: 'PUT', url: 'Patient/twice' } },
+          { resource: { ...patient('TWICE'), id: 'twice' }, request: { method: 'PUT', url: 'Patient/twice' } },
+        ],
+      },
+    });
+    assert.equal(r.status, 400);
+  });
+
   it('rejects a Bundle that is not batch or transaction, and entries without request', async () => {
     assert.equal((await h.call('POST', '', { body: { resourceType: 'Bundle', type: 'collection', entry: [] } })).status, 400);
     assert.equal((await h.call('POST', '', { body: { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient('X') }] } })).status, 400);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildCapabilityStatement } from './capability.ts';
-import { allOk } from './outcomes.ts';
+import { allOk, outcomeStatus } from './outcomes.ts';
+import { handleFhirRequest } from './router.ts';
+import { createFhirServices } from './services.ts';
 import { harness, patient, systemCtx, type Harness } from './test-helpers.ts';
 
 describe('CapabilityStatement and operations', () => {
@@ -40,6 +42,18 @@ describe('CapabilityStatement and operations', () => {
         assert.equal((await h.call('GET', type, { query: [['_include', inc]] })).status, 200, inc);
       }
     }
+  });
+
+  it('answers an unexpected failure with a 500 OperationOutcome without internals, and reports it to onError', async () => {
+    const seen: unknown[] = [];
+    const services = createFhirServices({ db: h.db, onError: (err) => seen.push(err) });
+    services.registerOperation('*', 'boom', async () => {
+      throw new Error('secret stack detail');
+    });
+    const res = await handleFhirRequest({ method: 'POST', path: '$boom', query: [], headers: {} }, systemCtx(), services);
+    assert.equal(outcomeStatus(res.outcome), 500);
+    assert.doesNotMatch(JSON.stringify(res.outcome), /secret/);
+    assert.equal(seen.length, 1);
   });
 
   it('routes registered operations and lists them, with no global registry', async () => {

@@ -140,6 +140,13 @@ describe('FHIR conditional create and update', () => {
     assert.equal(all.resource.entry.length, 1);
   });
 
+  it('stores one resource when several senders post the same conditional create at the same time', async () => {
+    const body = { resourceType: 'Organization', identifier: [{ system: 'urn:uscc', value: 'RACE-1' }], name: 'Race' };
+    const results = await Promise.all(Array.from({ length: 6 }, () => h.call('POST', 'Organization', { body, headers: { 'if-none-exist': 'identifier=urn:uscc|RACE-1' } })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 201]);
+    assert.equal(new Set(results.map((r) => r.resource.id)).size, 1);
+  });
+
   it('answers 412 to If-None-Exist when several resources match', async () => {
     await h.call('POST', 'Patient', { body: patient('DUP') });
     await h.call('POST', 'Patient', { body: patient('DUP') });

@@ -9,7 +9,7 @@ import { processBundle } from './bundle.ts';
 import { buildCapabilityStatement } from './capability.ts';
 import type { FhirRequest, FhirResponse, RequestContext } from './context.ts';
 import { r4 } from './definitions.ts';
-import { allOk, badRequest, created, fail, notFoundText, notSupported, toOutcome } from './outcomes.ts';
+import { allOk, badRequest, created, fail, notFoundText, notSupported, OperationOutcomeError, toOutcome } from './outcomes.ts';
 import type { WriteOutcome } from './repository.ts';
 import type { FhirServices } from './services.ts';
 
@@ -18,6 +18,7 @@ export async function handleFhirRequest(req: FhirRequest, ctx: RequestContext, s
   try {
     return await route(req, ctx, services);
   } catch (err) {
+    if (!(err instanceof OperationOutcomeError)) services.onError?.(err, req);
     return { outcome: toOutcome(err) };
   }
 }

@@ -32,6 +32,8 @@ export interface FhirServices {
   repo: FhirRepository;
   operations: Map<string, OperationRegistration>;
   accessRules: AccessRule[];
+  /** Called with every unexpected error (answered as a 500 OperationOutcome without details): the app logs it. */
+  onError?: (err: unknown, req: FhirRequest) => void;
   /** Registers `[resourceType]/$name` (resourceType '*' = system level). A later registration replaces an earlier one. */
   registerOperation(
     resourceType: string,
@@ -42,12 +44,13 @@ export interface FhirServices {
 }
 
 /** Builds the services the FHIR router runs on. */
-export function createFhirServices(deps: { db: Db; clock?: Clock; accessRules?: AccessRule[] }): FhirServices {
+export function createFhirServices(deps: { db: Db; clock?: Clock; accessRules?: AccessRule[]; onError?: (err: unknown, req: FhirRequest) => void }): FhirServices {
   const operations = new Map<string, OperationRegistration>();
   const services: FhirServices = {
     repo: new FhirRepository(deps.db, deps.clock),
     operations,
     accessRules: deps.accessRules ?? [],
+    onError: deps.onError,
     registerOperation(resourceType, name, handler, options = {}) {
       const op = name.replace(/^\$/, '');
       operations.set(`${resourceType}/$${op}`, {
