@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { JSONWebKeySet } from 'jose';
 import { createInstitution, findInstitution, listInstitutions, type Institution } from '../auth/index.ts';
 import { requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
@@ -14,7 +15,7 @@ function institutionJson(i: Institution) {
  * The operator API for institutions and tokens (platform admin or operator role). Other modules add their operator
  * routes the same way: a RoutePlugin with `preHandler: requireOperator(deps)` (see routes.ts).
  *
- *   POST /admin/institutions                  {name, code?, type?} → 201 {id, code, name, type, client_id, client_secret}
+ *   POST /admin/institutions                  {name, code?, type?, jwks?} → 201 {id, code, name, type, client_id, client_secret}
  *   GET  /admin/institutions                  → [{id, code, name, type, created_at}]
  *   GET  /admin/institutions/:ref             id, code or name → {id, code, …}
  *   POST /admin/institutions/:ref/token       {scope?} → the token its client-credentials grant would return
@@ -27,7 +28,8 @@ export function adminRoutes(app: FastifyInstance, deps: AppDeps): void {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const name = str(body.name);
     if (!name) throw new HttpError('bad-request', 'name is required');
-    const { institution, clientId, clientSecret } = await createInstitution(deps.db, { name, code: str(body.code), type: str(body.type) });
+    const jwks = body.jwks === undefined || body.jwks === null ? undefined : (body.jwks as JSONWebKeySet);
+    const { institution, clientId, clientSecret } = await createInstitution(deps.db, { name, code: str(body.code), type: str(body.type), jwks });
     request.log.info({ institution: institution.id, code: institution.code, by: request.actor?.subject }, 'institution registered');
     return reply.code(201).send({ ...institutionJson(institution), client_id: clientId, client_secret: clientSecret });
   });

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { AuthError } from '../auth/index.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError, JWT_BEARER_ASSERTION, TOKEN_ISSUER } from '../auth/index.ts';
 import type { AppDeps } from './deps.ts';
 
 /** client_id and client_secret from HTTP Basic (RFC 6749 §2.3.1: each form-urlencoded) or from the body. */
@@ -28,8 +28,9 @@ function oauthError(reply: FastifyReply, status: number, error: string, descript
 }
 
 /**
- * The token endpoint (OAuth 2.0 client credentials grant, RFC 6749 §4.4, as SMART Backend Services use it) and the
- * public keys that verify the tokens (`/auth/jwks`, RFC 7517).
+ * The token endpoint (OAuth 2.0 client credentials grant, RFC 6749 §4.4, as SMART Backend Services use it: client
+ * secret by HTTP Basic or form, or a signed `client_assertion`, RFC 7523), the public keys that verify the platform's
+ * tokens (`/auth/jwks`, RFC 7517) and SMART discovery (`/fhir/.well-known/smart-configuration`).
  */
 export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post('/auth/token', async (request, reply) => {
@@ -37,10 +38,17 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (body.grant_type !== 'client_credentials') {
       return oauthError(reply, 400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
     }
+    const scope = typeof body.scope === 'string' ? body.scope : undefined;
+    const assertion = typeof body.client_assertion === 'string' ? body.client_assertion : undefined;
+    if (body.client_assertion_type !== undefined && body.client_assertion_type !== JWT_BEARER_ASSERTION) {
+      return oauthError(reply, 400, 'invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    }
     const { id, secret } = clientCredentialsOf(request.headers.authorization, body);
-    if (!id || !secret) return oauthError(reply, 401, 'invalid_client', 'client_id and client_secret are required');
+    if (!assertion && (!id || !secret)) return oauthError(reply, 401, 'invalid_client', 'client_id and client_secret, or a client_assertion, are required');
     try {
-      const token = await deps.auth.clientCredentials(id, secret, typeof body.scope === 'string' ? body.scope : undefined);
+      const token = assertion
+        ? await deps.auth.clientAssertion(assertion, [tokenUrl(deps, request)], scope)
+        : await deps.auth.clientCredentials(id!, secret!, scope);
       if (!token.scope) return oauthError(reply, 400, 'invalid_scope', 'none of the requested scopes can be granted');
       return reply.header('cache-control', 'no-store').send(token);
     } catch (err) {
@@ -50,4 +58,21 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.get('/auth/jwks', async () => deps.auth.jwks());
+
+  // SMART discovery (https://hl7.org/fhir/smart-app-launch/conformance.html): anonymous, like /fhir/metadata.
+  app.get('/fhir/.well-known/smart-configuration', async (request) => ({
+    issuer: TOKEN_ISSUER,
+    jwks_uri: tokenUrl(deps, request).replace(/token$/, 'jwks'),
+    token_endpoint: tokenUrl(deps, request),
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'RS256', 'ES256'],
+    scopes_supported: ['system/*.read', 'system/*.write', 'system/*.rs', 'system/*.cud'],
+    capabilities: ['client-confidential-symmetric', 'client-confidential-asymmetric'],
+  }));
+}
+
+/** This token endpoint's absolute URL, as the client reached it (the `aud` of its client assertions). */
+function tokenUrl(deps: AppDeps, request: FastifyRequest): string {
+  return `${deps.config.publicUrl ?? `${request.protocol}://${request.host}`}/auth/token`;
 }

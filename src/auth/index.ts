@@ -1,5 +1,6 @@
 // Authentication and the access hook: who is asking (tokens → Actor) and may they (policies).
 export { ADMIN_CLIENT_ID, adminCredentialPath, loadOrCreateAdminCredential, readAdminCredential, type AdminCredential } from './admin-credential.ts';
+export { authenticateAssertion, JWT_BEARER_ASSERTION } from './client-assertion.ts';
 export { AuthError, authOutcome } from './errors.ts';
 export {
   createInstitution,

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
 import type { Queryable } from '../store/index.ts';
 import { hashSecret, newSecret, verifySecret } from './secrets.ts';
 
@@ -24,6 +25,8 @@ export interface NewInstitution {
   name: string;
   code?: string;
   type?: string;
+  /** Public keys for SMART Backend Services client assertions (optional; the secret works either way). */
+  jwks?: JSONWebKeySet;
 }
 
 /** Thrown for rule violations the caller can fix (duplicate code, ambiguous name); mapped to 4xx outcomes. */
@@ -65,6 +68,9 @@ export async function createInstitution(
   if (!name) throw new InstitutionError('invalid', 'an institution needs a name');
   const code = (input.code?.trim() || defaultCode(name)).toUpperCase();
   if (!/^[A-Z0-9][A-Z0-9_.-]{0,63}$/.test(code)) throw new InstitutionError('invalid', `institution code '${code}' must be letters, digits, . _ -`);
+  if (input.jwks !== undefined && !(Array.isArray(input.jwks?.keys) && input.jwks.keys.every((k) => k && typeof k.kty === 'string' && !('d' in k)))) {
+    throw new InstitutionError('invalid', 'jwks must be a JSON Web Key Set of public keys ({"keys": [...]})');
+  }
   const taken = await db.query('SELECT 1 FROM institution WHERE code = $1', [code]);
   if (taken.rows.length) throw new InstitutionError('duplicate', `an institution with code ${code} already exists`);
   const id = randomUUID();
@@ -74,11 +80,12 @@ export async function createInstitution(
     `INSERT INTO institution (id, code, name, type) VALUES ($1, $2, $3, $4) RETURNING id, code, name, type, created_at`,
     [id, code, name, input.type?.trim() || 'hospital'],
   );
-  await db.query(`INSERT INTO institution_client (client_id, institution_id, secret_hash, scopes) VALUES ($1, $2, $3, $4)`, [
+  await db.query(`INSERT INTO institution_client (client_id, institution_id, secret_hash, scopes, jwks) VALUES ($1, $2, $3, $4, $5)`, [
     clientId,
     id,
     await hashSecret(clientSecret),
     INSTITUTION_SCOPES.join(' '),
+    input.jwks ? JSON.stringify(input.jwks) : null,
   ]);
   return { institution: toInstitution(rows[0]), clientId, clientSecret };
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../config/index.ts';
 import type { Actor } from '../fhir/context.ts';
 import type { Db } from '../store/index.ts';
 import type { AdminCredential } from './admin-credential.ts';
+import { authenticateAssertion } from './client-assertion.ts';
 import { AuthError } from './errors.ts';
 import { authenticateClient, findInstitution, institutionClient } from './institutions.ts';
 import type { SigningKeys } from './keys.ts';
@@ -35,6 +36,11 @@ export interface PersonTokenRequest {
 export interface AuthService {
   /** `grant_type=client_credentials`: the admin client or an institution's client. 401 on a wrong id or secret. */
   clientCredentials(clientId: string, secret: string, scope?: string): Promise<TokenResponse>;
+  /**
+   * `grant_type=client_credentials` with a signed `client_assertion` (SMART Backend Services). `tokenUrls` are the
+   * URLs this token endpoint answers at (the assertion's `aud` must be one of them).
+   */
+  clientAssertion(assertion: string, tokenUrls: string[], scope?: string): Promise<TokenResponse>;
   /** The token an institution's client-credentials grant would return, issued on the admin's word. */
   institutionToken(ref: string, scope?: string): Promise<TokenResponse>;
   /** A person's token with a role, optional institution and user id. */
@@ -59,6 +65,12 @@ export function createAuthService(deps: AuthDeps): AuthService {
       if (!client) throw new AuthError(401, 'invalid client credentials');
       const scopes = narrowScopes(client.scopes, scope);
       return sign({ kind: 'system', subject: clientId, clientId, institutionId: client.institutionId, scopes });
+    },
+
+    async clientAssertion(assertion, tokenUrls, scope) {
+      const client = await authenticateAssertion(deps.db, assertion, { tokenUrls, now: deps.clock.now() });
+      const scopes = narrowScopes(client.scopes, scope);
+      return sign({ kind: 'system', subject: client.clientId, clientId: client.clientId, institutionId: client.institutionId, scopes });
     },
 
     async institutionToken(ref, scope) {

@@ -22,11 +22,13 @@ export function register(program: Command): void {
       .argument('<name>', 'institution name, e.g. 安吉县人民医院')
       .option('--code <code>', 'short unique code (default: the name if code-like, else generated)')
       .option('--type <type>', 'hospital, township-health-centre, village-clinic, cdc, … (default hospital)')
+      .option('--jwks <file>', "the client's public JWKS, for SMART Backend Services client assertions (optional)")
       .option('--json', 'print JSON'),
   ).action(async (name: string, opts: Record<string, string | undefined>) => {
     const { withPlatform } = await import('../client.ts');
+    const jwks = opts.jwks ? JSON.parse((await import('node:fs')).readFileSync(opts.jwks, 'utf8')) : undefined;
     const r = await withPlatform(configFrom(opts), (c) =>
-      c.request<InstitutionJson>('POST', '/admin/institutions', { body: { name, code: opts.code, type: opts.type } }),
+      c.request<InstitutionJson>('POST', '/admin/institutions', { body: { name, code: opts.code, type: opts.type, jwks } }),
     );
     if (opts.json) return void console.log(JSON.stringify(r, null, 2));
     console.log(`institution_id ${r.id}\ncode           ${r.code}\nname           ${r.name}\ntype           ${r.type}`);
