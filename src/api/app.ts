@@ -4,8 +4,9 @@ import type { AppDeps, RoutePlugin } from './deps.ts';
 import { HttpError, installErrorHandlers } from './errors.ts';
 import { routePlugins } from './routes.ts';
 
-// JSON in both of FHIR's spellings (R4 `application/fhir+json`, DSTU2's `application/json+fhir`) and plain JSON.
-const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
+// JSON in both of FHIR's spellings (R4 `application/fhir+json`, DSTU2's `application/json+fhir`), plain JSON and
+// JSON Patch (FHIR `patch` interaction); the router decides what it supports.
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir', 'application/json-patch+json'];
 
 function requestId(raw: { headers: Record<string, string | string[] | undefined> }): string {
   const given = raw.headers['x-request-id'];

@@ -15,7 +15,7 @@ const BIN = new URL('../../bin/healthbrain.mjs', import.meta.url).pathname;
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
+  return promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
 }
 
 const lastLine = (s: string) => s.trim().split('\n').at(-1)!;

@@ -28,7 +28,7 @@ describe('healthbrain serve', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 120_000);
       child.stdout.on('data', (d) => {
         out += d;
         const m = /HealthBrain serving (http:\/\/\S+)\/fhir/.exec(out);
