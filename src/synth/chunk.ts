@@ -11,7 +11,7 @@ import { renderVisitFhir } from './fhir-feed.ts';
 import { patientRow, renderPublicHealthCsv, renderVisitCsv } from './csv-feed.ts';
 import { isoDay } from './dates.ts';
 import type { Household, Person } from './model.ts';
-import { ChunkOutput, type InstCounts } from './output.ts';
+import { ChunkOutput, concatOwned, type InstCounts } from './output.ts';
 import { Rng } from './prng.ts';
 import { RenderContext } from './render-context.ts';
 import type { World } from './world.ts';
@@ -46,7 +46,8 @@ export function generateChunk(world: World, chunk: number): ChunkResult {
   const rng = new Rng(world.seed, chunk, 0xc4);
   const ids = new IdAllocator(chunk, world.chunks);
   const households = generateHouseholds(world, chunk, rng, ids, quota);
-  const out = new ChunkOutput();
+  const gbk = new Set(world.county.institutions.filter((i) => i.encoding === 'gbk').map((i) => i.feedDir));
+  const out = new ChunkOutput((file, text) => (gbk.has(file.slice(0, file.lastIndexOf('/'))) ? iconv.encode(text, 'gbk') : Buffer.from(text, 'utf8')));
   const ctx = new RenderContext(world, chunk, new Rng(world.seed, chunk, 0xfeed), out);
   const ph = world.roles.publicHealth;
   const archiveSeq = new Map<string, number>();
@@ -55,7 +56,9 @@ export function generateChunk(world: World, chunk: number): ChunkResult {
     archiveSeq.set(p.villageCode, n);
     return `${p.villageCode}${String(chunk).padStart(3, '0')}${String(n).padStart(3, '0')}`;
   };
+  let n = 0;
   for (const hh of households) {
+    if (++n % 100 === 0) out.flush();
     for (const p of hh.members) assignHealth(world, p, rng);
     const birthInst = new Map<string, number>();
     for (const p of hh.members) {
@@ -65,18 +68,17 @@ export function generateChunk(world: World, chunk: number): ChunkResult {
       out.persons.push(personTruth(world, p));
     }
   }
-  const feeds: [string, Uint8Array][] = [];
-  for (const [file, parts] of out.feeds) {
-    const code = file.split('/')[1];
-    const inst = world.county.institutions.find((i) => i.code === code)!;
-    const text = parts.join('');
-    feeds.push([file, inst.encoding === 'gbk' ? iconv.encode(text, 'gbk') : Buffer.from(text, 'utf8')]);
-  }
-  const lines = (a: string[]) => Buffer.from(a.length ? `${a.join('\n')}\n` : '', 'utf8');
+  out.flush();
   return {
-    chunk, persons: quota, households: households.length, outbreakCases: out.outbreakCases, feeds,
-    truth: lines(out.truth), persons_: lines(out.persons), mrns: lines(out.mrns), counts: [...out.counts],
+    chunk, persons: quota, households: households.length, outbreakCases: out.outbreakCases,
+    feeds: [...out.feeds].map(([file, parts]) => [file, concatOwned(parts)]),
+    truth: concatOwned(out.truthBytes), persons_: concatOwned(out.personBytes), mrns: concatOwned(out.mrnBytes), counts: [...out.counts],
   };
+}
+
+/** The buffers of a result, for a zero-copy transfer to the main thread. */
+export function transferList(r: ChunkResult): ArrayBuffer[] {
+  return [...r.feeds.map(([, b]) => b.buffer as ArrayBuffer), r.truth.buffer as ArrayBuffer, r.persons_.buffer as ArrayBuffer, r.mrns.buffer as ArrayBuffer];
 }
 
 function renderPerson(ctx: RenderContext, hh: Household, p: Person, events: ReturnType<typeof careEvents>, birthInst: Map<string, number>, archiveNo: (p: Person) => string, ph: number): void {

@@ -53,7 +53,7 @@ function row(ctx: RenderContext, inst: Institution, table: string, values: Recor
   const line = fields.join(d.delimiter) + (d.lineEnding === 'CRLF' ? '\r\n' : '\n');
   for (let c = 0; c < t.copies; c++) ctx.out.write(file, line);
   ctx.out.record(inst, {
-    id: `${inst.code}|${table}|${recordId}`, inst: inst.code, file, kind: table, person: reg.personId, mrn: reg.mrn, at: t.at, sentAt: t.sentAt,
+    id: `${inst.code}|${table}|${recordId}`, inst: inst.code, file, kind: table, person: reg.personId, mrn: reg.mrn, sentAt: t.sentAt,
     ...(codes.length ? { codes } : {}), ...(withErrors && reg.errors.length ? { errors: reg.errors } : {}),
     ...(t.copies > 1 ? { copies: t.copies } : {}), ...(t.lateDays ? { lateDays: t.lateDays } : {}), ...(malformed ? { malformed } : {}), ...extra,
   });

@@ -143,7 +143,7 @@ export function renderVisitFhir(ctx: RenderContext, instIdx: number, reg: Regist
   for (let c = 0; c < t.copies; c++) ctx.out.write(file, line);
   for (const e of truth) {
     ctx.out.record(inst, {
-      id: e.url, inst: inst.code, file, kind: e.kind, person: reg.personId, mrn: reg.mrn, at: t.at, sentAt: t.sentAt,
+      id: e.url, inst: inst.code, file, kind: e.kind, person: reg.personId, mrn: reg.mrn, sentAt: t.sentAt,
       ...(e.codes.length ? { codes: e.codes } : {}), ...(reg.errors.length && e.kind === 'Patient' ? { errors: reg.errors } : {}),
       ...(t.copies > 1 ? { copies: t.copies } : {}), ...(t.lateDays ? { lateDays: t.lateDays } : {}), ...(e.extra ?? {}),
     });

@@ -37,29 +37,38 @@ async function runChunks(world: World, input: WorldInput, workers: number, take:
   let next = 0;
   let dispatched = 0;
   const pool = Array.from({ length: workers }, () => new Worker(new URL('./synth-worker.ts', import.meta.url), { workerData: input }));
+  const idle = new Set<Worker>();
   try {
     await new Promise<void>((resolve, reject) => {
-      const feed = (w: Worker) => {
-        // Keep at most a few chunks buffered ahead of the writer (bounded memory).
-        if (dispatched < world.chunks && dispatched - next < workers * 2) w.postMessage(dispatched++);
+      // Keep at most workers + 1 chunks generated ahead of the writer, so memory stays bounded.
+      const dispatch = () => {
+        for (const w of [...idle]) {
+          if (dispatched >= world.chunks || dispatched - next >= workers + 1) return;
+          idle.delete(w);
+          w.postMessage(dispatched++);
+        }
       };
       for (const w of pool) {
         w.on('error', reject);
         w.on('message', (r: ChunkResult) => {
+          idle.add(w);
           pending.set(r.chunk, r);
           while (pending.has(next)) {
             const x = pending.get(next)!;
             pending.delete(next++);
-            take(x);
+            try {
+              take(x);
+            } catch (e) {
+              reject(e);
+              return;
+            }
           }
           if (next === world.chunks) resolve();
-          else {
-            feed(w);
-            for (const o of pool) if (o !== w && dispatched - next < workers * 2) feed(o);
-          }
+          else dispatch();
         });
-        feed(w);
+        idle.add(w);
       }
+      dispatch();
     });
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));

@@ -72,7 +72,7 @@ export function renderVisitHl7(ctx: RenderContext, instIdx: number, reg: Registr
     const framed = `\x0b${segs.join(SEP[h.segmentSeparator])}${SEP[h.segmentSeparator]}\x1c\r`;
     for (let c = 0; c < t.copies; c++) ctx.out.write(file, framed);
     ctx.out.record(inst, {
-      id: `${inst.code}|${control}`, inst: inst.code, file, kind, person: reg.personId, mrn: reg.mrn, at: t.at, sentAt: t.sentAt,
+      id: `${inst.code}|${control}`, inst: inst.code, file, kind, person: reg.personId, mrn: reg.mrn, sentAt: t.sentAt,
       ...(codes.length ? { codes } : {}), ...(reg.errors.length ? { errors: reg.errors } : {}), ...(t.copies > 1 ? { copies: t.copies } : {}),
       ...(t.lateDays ? { lateDays: t.lateDays } : {}), ...(malformed ? { malformed } : {}), ...extra,
     });

@@ -22,8 +22,7 @@ export interface TruthRecord {
   kind: string;
   person: string;
   mrn: string;
-  /** Event time (ISO, +08:00) and the time the record was sent. */
-  at: string;
+  /** When the record was sent (ISO, +08:00): the event time plus processing delay, or weeks later when late. */
   sentAt: string;
   codes?: TruthCode[];
   errors?: string[];
@@ -64,19 +63,62 @@ export interface InstCounts {
   files: Record<string, number>;
 }
 
+/** Copies parts into one buffer that owns its memory (never Node's shared pool), so it can be transferred. */
+export function concatOwned(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = Buffer.allocUnsafeSlow(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 export class ChunkOutput {
-  /** Text per relative feed file, in write order. */
-  readonly feeds = new Map<string, string[]>();
-  readonly truth: string[] = [];
-  readonly persons: string[] = [];
-  readonly mrns: string[] = [];
+  /** Text per relative feed file not yet encoded, in write order. */
+  private readonly pending = new Map<string, string[]>();
+  /** Encoded bytes per relative feed file. */
+  readonly feeds = new Map<string, Uint8Array[]>();
+  truth: string[] = [];
+  persons: string[] = [];
+  mrns: string[] = [];
+  readonly truthBytes: Uint8Array[] = [];
+  readonly personBytes: Uint8Array[] = [];
+  readonly mrnBytes: Uint8Array[] = [];
   readonly counts = new Map<string, InstCounts>();
   outbreakCases = 0;
+  private readonly encode: (file: string, text: string) => Uint8Array;
+
+  constructor(encode: (file: string, text: string) => Uint8Array) {
+    this.encode = encode;
+  }
 
   write(file: string, text: string): void {
-    const parts = this.feeds.get(file);
+    const parts = this.pending.get(file);
     if (parts) parts.push(text);
-    else this.feeds.set(file, [text]);
+    else this.pending.set(file, [text]);
+  }
+
+  /** Encodes what has accumulated so far, keeping the chunk's string memory small. */
+  flush(): void {
+    for (const [file, parts] of this.pending) {
+      const b = this.encode(file, parts.join(''));
+      const list = this.feeds.get(file);
+      if (list) list.push(b);
+      else this.feeds.set(file, [b]);
+    }
+    this.pending.clear();
+    const lines = (a: string[], into: Uint8Array[]) => {
+      if (a.length) into.push(Buffer.from(`${a.join('\n')}\n`, 'utf8'));
+    };
+    lines(this.truth, this.truthBytes);
+    lines(this.persons, this.personBytes);
+    lines(this.mrns, this.mrnBytes);
+    this.truth = [];
+    this.persons = [];
+    this.mrns = [];
   }
 
   /** Records a source record: its truth line and the counts. */
