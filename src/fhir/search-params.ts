@@ -94,7 +94,7 @@ export const COMMON_PARAMS = [
 ];
 
 /** Result parameters (https://hl7.org/fhir/R4/search.html#return) this server honours. */
-export const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_include', '_revinclude', '_total', '_format']);
+export const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_include', '_revinclude', '_total', '_summary', '_format']);
 
 export interface TypeParam extends SearchParamDef {
   /** Paths of this param for one resource type. */

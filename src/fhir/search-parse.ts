@@ -32,6 +32,8 @@ export interface SearchRequest {
   include: IncludeSpec[];
   revinclude: IncludeSpec[];
   total: boolean;
+  /** `_summary=count`: only the total, no entries. */
+  countOnly: boolean;
 }
 
 export const DEFAULT_COUNT = 20;
@@ -47,7 +49,7 @@ export function paramsOf(resourceType: string): Map<string, TypeParam> {
 
 /** Parses `query` for a search on `resourceType`; `lenient` drops unknown parameters instead of failing. */
 export function parseSearch(resourceType: string, query: Array<[string, string]>, lenient = false): SearchRequest {
-  const req: SearchRequest = { resourceType, filters: [], count: DEFAULT_COUNT, offset: 0, sort: [], include: [], revinclude: [], total: false };
+  const req: SearchRequest = { resourceType, filters: [], count: DEFAULT_COUNT, offset: 0, sort: [], include: [], revinclude: [], total: false, countOnly: false };
   const declared = paramsOf(resourceType);
   for (const [rawName, value] of query) {
     const [name, modifier] = rawName.split(':', 2) as [string, string | undefined];
@@ -107,6 +109,10 @@ function parseResultParam(req: SearchRequest, name: string, value: string, lenie
       return;
     case '_total':
       req.total = value === 'accurate';
+      return;
+    case '_summary':
+      if (value === 'count') req.countOnly = req.total = true;
+      else if (value !== 'false') fail(badRequest(`Unsupported _summary "${value}" (count and false are supported)`, '_summary'));
       return;
     case '_include':
     case '_include:iterate':

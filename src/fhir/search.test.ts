@@ -165,6 +165,13 @@ describe('FHIR search', () => {
     assert.equal((await h.call('GET', 'Observation', { query: 'subject.name=张' })).status, 400);
   });
 
+  it('answers _summary=count with the total and no entries', async () => {
+    const r = await h.call('GET', 'Observation', { query: `patient=${id.p1}&_summary=count` });
+    assert.equal(r.resource.total, 2);
+    assert.deepEqual(r.resource.entry, []);
+    assert.equal((await h.call('GET', 'Observation', { query: '_summary=text' })).status, 400);
+  });
+
   it('searches with POST _search and a form body', async () => {
     const r = await h.call('POST', 'Patient/_search', { body: 'family=张' });
     assert.equal(r.status, 200);

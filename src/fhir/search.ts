@@ -79,7 +79,7 @@ export async function findIdsMany(db: Queryable, queries: Array<{ resourceType: 
 
 /** A full searchset Bundle for `req`, with includes and paging links. */
 export async function searchBundle(db: Queryable, req: SearchRequest, query: Array<[string, string]>, opts: SearchOptions): Promise<Bundle> {
-  const { resources, hasNext } = await findMatches(db, req);
+  const { resources, hasNext } = req.countOnly ? { resources: [], hasNext: false } : await findMatches(db, req);
   let total: number | undefined;
   if (req.total) {
     const { table, where, params } = renderSearch(req);
