@@ -50,22 +50,20 @@ describe(`ingestion HTTP routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
     assert.match(bad.json().issue[0].details.text, /机构代码 \(org_code\).*记录编号 \(record_id\)/);
   });
 
-  it('registers an HL7 sender, lists quarantine by reason, and reprocess requeues it', async () => {
+  it('registers an HL7 sender, lists quarantined units by reason, and reprocess requeues them', async () => {
     const auth = { authorization: `Bearer ${admin}` };
     const reg = await p.app.inject({ method: 'POST', url: '/admin/hl7-senders', headers: auth, payload: { institution: inst.code, msh3: 'LIS', msh4: 'TOWN-1' } });
     assert.equal(reg.statusCode, 201);
     const list = await p.app.inject({ method: 'GET', url: '/admin/hl7-senders', headers: auth });
     assert.deepEqual(list.json(), [{ institution_id: inst.id, msh3: 'LIS', msh4: 'TOWN-1', addresses: [] }]);
-    // The default worker quarantines with standardizer-missing until a standardizer is wired.
-    let q: { summary: Array<{ reason: string; units: number }> } = { summary: [] };
-    for (let i = 0; i < 50 && !q.summary.some((s) => s.units >= 4); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      q = (await p.app.inject({ method: 'GET', url: `/admin/quarantine?institution=${inst.code}`, headers: auth })).json();
-    }
-    const byReason = Object.fromEntries(q.summary.map((s) => [s.reason, s.units]));
-    assert.ok(byReason['standardizer-missing'] >= 4, JSON.stringify(q.summary));
-    const re = await p.app.inject({ method: 'POST', url: '/admin/reprocess', headers: auth, payload: { institution: inst.code, reason: 'standardizer-missing' } });
-    assert.ok(re.json().requeued >= 4);
+    // A CSV row with a field missing is quarantined as it lands (no standardizer involved), listed by its reason.
+    const csv = '机构代码,记录编号,患者编号,姓名,更新时间\nT1,9,M9\n';
+    assert.equal((await post('/ingest/csv?table=patient', inst.token, 'text/csv', csv)).json().quarantined, 1);
+    const q = (await p.app.inject({ method: 'GET', url: `/admin/quarantine?institution=${inst.code}&reason=csv-field-count`, headers: auth })).json();
+    assert.deepEqual(q.summary, [{ institution_id: inst.id, reason: 'csv-field-count', units: 1 }]);
+    assert.match(q.units[0].reasons[0].detail, /3 fields, the header has 5/);
+    const re = await p.app.inject({ method: 'POST', url: '/admin/reprocess', headers: auth, payload: { institution: inst.code, reason: 'csv-field-count' } });
+    assert.deepEqual(re.json(), { requeued: 1 });
   });
 
   it('lands an institution-posted transaction Bundle verbatim before the FHIR layer, and answers a re-post without processing it again', async () => {
@@ -83,13 +81,13 @@ describe(`ingestion HTTP routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
     assert.equal(rows.length, 1);
     assert.equal(Buffer.from(rows[0].content).toString(), bundle, 'the original bytes, whitespace and all');
     assert.equal(rows[0].status, first.statusCode < 400 ? 'standardized' : 'quarantined');
-    // 4 HL7 messages (2 duplicates), 2 CSV rows, 2 Bundles (1 duplicate); once the worker is idle the counts reconcile.
+    // 4 HL7 messages (2 duplicates), 3 CSV rows, 2 Bundles (1 duplicate); once the worker is idle the counts reconcile.
     let f = (await feeds()).find((r: { institution_id: string }) => r.institution_id === inst.id);
-    for (let i = 0; i < 50 && f.received !== f.standardized + f.quarantined + f.duplicates; i++) {
+    for (let i = 0; i < 600 && f.received !== f.standardized + f.quarantined + f.duplicates; i++) {
       await new Promise((r) => setTimeout(r, 100));
       f = (await feeds()).find((r: { institution_id: string }) => r.institution_id === inst.id);
     }
-    assert.deepEqual([f.received, f.duplicates], [8, 3]);
+    assert.deepEqual([f.received, f.duplicates], [9, 3]);
     assert.equal(f.received, f.standardized + f.quarantined + f.duplicates);
     assert.deepEqual(Object.keys(f).sort(), ['duplicates', 'institution_id', 'institution_name', 'last_received_at', 'quarantined', 'received', 'standardized']);
   });

@@ -1,4 +1,7 @@
-import { createIngest, type Ingest, type IngestOptions } from '../ingest/index.ts';
+import { randomUUID } from 'node:crypto';
+// The FHIR module's set-based write path (not in its index.ts: only the worker writes inside someone else's transaction).
+import { applyWrites, type WriteOp } from '../fhir/write.ts';
+import { createIngest, type Ingest, type IngestOptions, type Standardizer } from '../ingest/index.ts';
 import type { AppDeps } from './deps.ts';
 
 // One ingestion runtime (lander, worker, sender cache, MLLP listener) per platform, shared by the HTTP routes and the
@@ -7,9 +10,8 @@ import type { AppDeps } from './deps.ts';
 const runtimes = new WeakMap<AppDeps, Ingest>();
 
 /**
- * The ingestion runtime of this platform, created on first use. The standardizer and resource writer come from the
- * standardization / FHIR modules once they are wired in `standardization()` below; until then units are quarantined
- * with reason `standardizer-missing` (nothing is dropped; `healthbrain reprocess` runs them again later).
+ * The ingestion runtime of this platform, created on first use, with the standardization module's standardizer and
+ * the FHIR store as resource writer (`standardization()` below).
  */
 export function ingestFor(deps: AppDeps): Ingest {
   let ingest = runtimes.get(deps);
@@ -31,7 +33,22 @@ export async function closeIngest(deps: AppDeps): Promise<void> {
   await ingest?.close();
 }
 
+/**
+ * The standardizer is the standardization module's shared runtime (the one its operator API confirms mappings into,
+ * so the worker maps with the same cache); it is imported on first use because terminology-routes.ts imports this
+ * file (no static cycle). Resources are written through the FHIR store's set-based write path inside the worker's
+ * transaction, as updates by their stable ids: a retry or a reprocess upserts, never doubles.
+ */
 function standardization(deps: AppDeps): Pick<IngestOptions, 'standardize' | 'writeResources'> {
-  void deps;
-  return {};
+  let standardizer: Promise<Standardizer> | undefined;
+  return {
+    standardize: async (unit, tx) => {
+      standardizer ??= import('./terminology-routes.ts').then((m) => m.standardizationFor(deps).standardize);
+      return (await standardizer)(unit, tx);
+    },
+    writeResources: async (tx, resources, unit) => {
+      const ops: WriteOp[] = resources.map((resource) => ({ method: 'update', resourceType: resource.resourceType, id: resource.id ?? randomUUID(), resource }));
+      await applyWrites(tx, ops, deps.clock.now(), unit.institutionId);
+    },
+  };
 }

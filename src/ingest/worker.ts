@@ -124,6 +124,14 @@ export async function drainQueue(db: Db, options: WorkerOptions = {}): Promise<n
 }
 
 /**
+ * Deletes staging rows a crashed lander left behind (COPY done, landing statement never ran: never acknowledged, so
+ * the sender sends again). An hour is far longer than any batch takes between its COPY and its landing statement.
+ */
+export async function sweepStage(db: Queryable): Promise<number> {
+  return (await db.query(`DELETE FROM landing_stage WHERE staged_at < now() - interval '1 hour'`)).rowCount;
+}
+
+/**
  * The background loop of a server: standardizes landed units as they arrive. `notify()` wakes it after a landing;
  * otherwise it polls every `idleMs`. On start it first finishes whatever a previous process left 'landed'.
  */
@@ -142,7 +150,9 @@ export class IngestWorker {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#loop = this.#run();
+    this.#loop = sweepStage(this.#db)
+      .catch((err) => this.#options.onError?.(err))
+      .then(() => this.#run());
   }
 
   notify(): void {
