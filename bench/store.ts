@@ -103,6 +103,7 @@ export async function run(args: string[]): Promise<void> {
   const residents: string[] = [];
   let stored = 0;
   try {
+    console.log(`(measured through the FHIR domain — router + repository — without HTTP; the HTTP layer adds body parsing and serialisation)`);
     console.log(`store benchmark: PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')} schema ${schema}, target ${opt.resources} resources, concurrency ${opt.concurrency}`);
     const ingest = async (size: number, upTo: number): Promise<number> => {
       const start = performance.now();

@@ -5,7 +5,7 @@
  */
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/index.ts';
-import { parseSearch, type IncludeSpec, type SearchRequest } from './search-parse.ts';
+import { parseSearch, type Filter, type IncludeSpec, type SearchRequest } from './search-parse.ts';
 import { renderSearch } from './search-sql.ts';
 import { extractColumnsPrefix, tableFor } from './tables.ts';
 
@@ -22,13 +22,24 @@ export interface SearchOptions {
 export async function findMatches(db: Queryable, req: SearchRequest): Promise<{ resources: Resource[]; hasNext: boolean }> {
   const { table, where, params, orderBy } = renderSearch(req);
   const limit = req.count + 1;
-  const r = await db.query<{ content: Resource }>(
-    `SELECT content FROM ${table} WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${req.offset}`,
-    params,
-  );
+  // With ORDER BY … LIMIT the planner likes to walk the sort index and filter, which is a disaster when the filter is
+  // an identifier matching one row among millions. When a filter is known to be selective, find the matches first
+  // (a materialized CTE, using the GIN/btree index of the filter) and sort only them.
+  const sql = req.filters.some(isSelective)
+    ? `WITH m AS MATERIALIZED (SELECT content, id, last_updated, date_lo FROM ${table} WHERE ${where})
+       SELECT content FROM m ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${req.offset}`
+    : `SELECT content FROM ${table} WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${req.offset}`;
+  const r = await db.query<{ content: Resource }>(sql, params);
   const resources = r.rows.map((x) => x.content);
   const hasNext = resources.length > req.count;
   return { resources: hasNext ? resources.slice(0, req.count) : resources, hasNext };
+}
+
+/** Filters that match few rows: business identifiers, ids, one Patient's data, references to one resource. */
+function isSelective(f: Filter): boolean {
+  if (f.modifier) return false;
+  if (f.code === '_id') return true;
+  return f.param?.column === 'identifiers' || f.param?.type === 'reference';
 }
 
 /** Ids matching a conditional query (If-None-Exist, conditional update/delete); at most `limit`. */
