@@ -7,6 +7,7 @@ import { fixedClock } from '../config/index.ts';
 import { generateSigningKeys, signToken, TOKEN_AUDIENCE, TOKEN_ISSUER, type SigningKeys } from '../auth/index.ts';
 import type { FhirRequest, RequestContext } from '../fhir/context.ts';
 import type { FhirPort } from './deps.ts';
+import { createLogger } from './platform.ts';
 import { openTestPlatform, type TestPlatform } from './testing.ts';
 
 /** A tiny in-memory FHIR router: enough to see what the HTTP layer hands over and how it serialises the answer. */
@@ -224,5 +225,23 @@ describe('HTTP layer', () => {
     const res = await inject({ method: 'GET', url: '/healthz' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().status, 'ok');
+  });
+});
+
+describe('request logs', () => {
+  it('log the path and request id but never the query string, which carries identifiers and names', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ logLevel: 'info' }, { write: (s: string) => void lines.push(s) });
+    const p = await openTestPlatform({ logger, fhir: tinyFhir() });
+    try {
+      const inst = await p.addInstitution();
+      await p.app.inject({ method: 'GET', url: '/fhir/Patient?identifier=330523199001011234&name=%E5%BC%A0', headers: { authorization: `Bearer ${inst.token}`, 'x-request-id': 'log-1' } });
+      const mine = lines.map((l) => JSON.parse(l)).filter((l) => l.reqId === 'log-1');
+      assert.ok(mine.some((l) => l.req?.path === '/fhir/Patient'), JSON.stringify(mine));
+      assert.doesNotMatch(lines.join('\n'), /330523199001011234|identifier=/);
+      assert.doesNotMatch(lines.join('\n'), new RegExp(inst.token.split('.')[2]), 'tokens are not logged');
+    } finally {
+      await p.close();
+    }
   });
 });

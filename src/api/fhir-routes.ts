@@ -58,6 +58,7 @@ export function fhirRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
     const actor = await authenticate(deps, request);
     const denial = await authorize(deps.accessPolicies, actor, req);
+    // A denial is 403 unless its outcome names another status (401 for a rule that wants re-authentication).
     if (denial) return send(reply, deps.fhir.status(denial) === 400 ? 403 : deps.fhir.status(denial), denial);
     // Ingestion (issue 4): an institution's transaction/batch Bundle lands verbatim before it is processed.
     const res: FhirResponse = await landThenHandle(deps, request, actor, req, (r) => deps.fhir.handle(r, { actor, baseUrl, requestId: request.id }));

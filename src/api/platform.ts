@@ -42,14 +42,15 @@ export interface Platform {
  * The platform's logger: pino JSON lines on stdout at the configured level. Requests are logged by path only: query
  * strings carry identifiers and names (`?identifier=…`), which have no place in logs.
  */
-export function createLogger(config: Config): Logger {
-  return pino({
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
     base: { service: 'healthbrain' },
     serializers: {
       req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, path: req.url?.split('?')[0], remoteAddress: req.ip }),
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**
