@@ -58,6 +58,14 @@ describe('FHIR create, read, vread, update, delete and history', () => {
     assert.equal(r.resource.meta.versionId, '1');
   });
 
+  it('answers concurrent update-as-create of one id with one 201 and no server error', async () => {
+    const body = { ...patient('P-RACE'), id: 'race-1' };
+    const results = await Promise.all(Array.from({ length: 5 }, () => h.call('PUT', 'Patient/race-1', { body })));
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 1, String(statuses));
+    assert.ok(statuses.every((s) => s === 200 || s === 201 || s === 409), String(statuses));
+  });
+
   it('rejects an update whose body id differs from the URL id with 400', async () => {
     const r = await h.call('PUT', 'Patient/abc', { body: { ...patient('P-ID'), id: 'other' } });
     assert.equal(r.status, 400);

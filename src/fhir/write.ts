@@ -6,6 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/index.ts';
 import { extractColumns } from './extract.ts';
+import { conflict } from '@medplum/core';
 import { fail, precondition } from './outcomes.ts';
 import { tableFor } from './tables.ts';
 
@@ -98,12 +99,18 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
     // written twice in one request keeps only its last version as current; every version goes to history.
     const last = new Map(list.map((r) => [`${r.resource_type}/${r.id}`, r]));
     for (const r of list) r.is_current = last.get(`${r.resource_type}/${r.id}`) === r;
-    await tx.query(
-      `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS}, is_current boolean)),
-            cur AS (INSERT INTO ${table} (${NAMES}) SELECT ${NAMES} FROM x WHERE is_current)
-       INSERT INTO ${table}_history (${HISTORY_NAMES}) SELECT ${HISTORY_NAMES} FROM x`,
-      [JSON.stringify(list)],
-    );
+    await tx
+      .query(
+        `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS}, is_current boolean)),
+              cur AS (INSERT INTO ${table} (${NAMES}) SELECT ${NAMES} FROM x WHERE is_current)
+         INSERT INTO ${table}_history (${HISTORY_NAMES}) SELECT ${HISTORY_NAMES} FROM x`,
+        [JSON.stringify(list)],
+      )
+      .catch((err: unknown) => {
+        // Two requests creating the same client-chosen id at once: the loser gets 409, as FHIR suggests for races.
+        if ((err as { code?: string }).code === '23505') fail(conflict('A concurrent request wrote the same resource; retry'));
+        throw err;
+      });
   }
   return results;
 }
