@@ -77,16 +77,21 @@ export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<B
     lap('persons');
     const reviewItems = await queueReviews(q);
     await q.query(
-      `INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
-       SELECT DISTINCT ON (g.patient_key) g.patient_key, CASE WHEN e.a = g.patient_key THEN e.b ELSE e.a END, bp.person_id,
-         CASE WHEN e.reason LIKE 'rule:%' THEN 'rule-link' WHEN e.a IS NULL THEN 'new' ELSE 'link' END, 'batch', e.weight, e.evidence, $1
+      `WITH ends AS (
+         SELECT a AS k, b AS o, weight, reason, evidence FROM empi_batch_edge WHERE outcome = 'link'
+         UNION ALL SELECT b, a, weight, reason, evidence FROM empi_batch_edge WHERE outcome = 'link'
+       )
+       INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
+       SELECT DISTINCT ON (g.patient_key) g.patient_key, e.o, bp.person_id,
+         CASE WHEN e.reason LIKE 'rule:%' THEN 'rule-link' WHEN e.k IS NULL THEN 'new' ELSE 'link' END, 'batch', e.weight, e.evidence, $1
        FROM empi_batch_group g JOIN empi_batch_person bp ON bp.grp = g.grp
-       LEFT JOIN empi_batch_edge e ON e.outcome = 'link' AND (e.a = g.patient_key OR e.b = g.patient_key)
+       LEFT JOIN ends e ON e.k = g.patient_key
        ORDER BY g.patient_key, e.weight DESC NULLS LAST`,
       [model.modelId],
     );
+    lap('decisions');
     await refreshGolden(q, { sql: 'SELECT person_id FROM empi_batch_person' });
-    lap('golden records and decisions');
+    lap('golden records');
     await q.query(`INSERT INTO empi_event (kind, actor, detail) VALUES ('batch-dedupe', $1, $2)`, [
       options.actor ?? 'batch',
       JSON.stringify({ records, pairs, linkEdges, newPersons, reviewItems, modelId: model.modelId }),
@@ -116,6 +121,17 @@ async function scoreEdges(q: Queryable, params: ModelParams, t: Thresholds, allP
        CASE WHEN rule OR (weight >= ${t.link} AND NOT capped) THEN 'link' ELSE 'review' END,
        CASE WHEN rule THEN 'rule:resident-id+name+birth-date' WHEN capped THEN 'cap' END, evidence
      FROM scored WHERE rule OR weight >= ${t.review}`,
+  );
+  // A newborn placeholder that links to records with two different names may be one of twins: a human decides.
+  await q.query(
+    `WITH nb AS (
+       SELECT e.a, e.b, CASE WHEN ra.name_kind = 'newborn' THEN e.a ELSE e.b END AS baby,
+         CASE WHEN ra.name_kind = 'newborn' THEN rb.name ELSE ra.name END AS other_name
+       FROM empi_batch_edge e JOIN empi_record ra ON ra.patient_key = e.a JOIN empi_record rb ON rb.patient_key = e.b
+       WHERE e.outcome = 'link' AND (ra.name_kind = 'newborn') IS DISTINCT FROM (rb.name_kind = 'newborn')
+     ), amb AS (SELECT baby FROM nb GROUP BY baby HAVING count(DISTINCT other_name) > 1)
+     UPDATE empi_batch_edge e SET outcome = 'review', reason = 'cap:newborn-ambiguous'
+     FROM nb WHERE nb.a = e.a AND nb.b = e.b AND nb.baby IN (SELECT baby FROM amb)`,
   );
 }
 

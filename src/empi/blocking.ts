@@ -52,6 +52,16 @@ export const BLOCKING_RULES: BlockingRule[] = [
   { prefix: 'x', description: 'passport number', sql: `'x:' || passport`, js: (f) => (f.passport ? `x:${f.passport}` : null) },
 ];
 
+/** SQL expression: the bit of the blocking rule a key (column `key`) belongs to, by its prefix. */
+export function ruleBitSql(keyCol: string): string {
+  return `(CASE left(${keyCol}, 1) ${BLOCKING_RULES.map((r, i) => `WHEN '${r.prefix}' THEN ${1 << i}`).join(' ')} ELSE 0 END)`;
+}
+
+/** The bit of a rule in empi_batch_pair.rules. */
+export function ruleBit(prefix: string): number {
+  return 1 << BLOCKING_RULES.findIndex((r) => r.prefix === prefix);
+}
+
 /** The blocking keys of one record. */
 export function blockKeys(f: RecordFeatures): string[] {
   const keys = new Set<string>();

@@ -33,6 +33,11 @@ const ELSE: ComparisonLevel = { label: 'else', sql: 'true', js: () => true };
 const sameNewbornness = (l: F, r: F) => (l.nameKind === 'newborn') === (r.nameKind === 'newborn');
 const SAME_NEWBORNNESS = `((l.name_kind = 'newborn') = (r.name_kind = 'newborn'))`;
 
+/** Necessary condition for one substitution or one adjacent transposition in an 18-character id: one end agrees. */
+function HALF_EQUAL(col: string, n: number): string {
+  return `(left(l.${col}, ${n}) = left(r.${col}, ${n}) OR right(l.${col}, ${n}) = right(r.${col}, ${n}))`;
+}
+
 function dmy(d: string): [string, string, string] {
   return [d.slice(0, 4), d.slice(5, 7), d.slice(8, 10)];
 }
@@ -44,15 +49,17 @@ export const COMPARISONS: Comparison[] = [
     isNull: (l, r) => l.residentId === null || r.residentId === null,
     levels: [
       { label: 'exact', sql: 'l.resident_id = r.resident_id', js: (l, r) => l.residentId === r.residentId },
-      { label: 'one digit', sql: 'empi_hamming1(l.resident_id, r.resident_id)', js: (l, r) => hamming1(l.residentId!, r.residentId!) },
-      { label: 'transposition', sql: 'empi_transposed(l.resident_id, r.resident_id)', js: (l, r) => transposed(l.residentId!, r.residentId!) },
+      // The cheap guard (one half equal) is implied by both predicates; it only saves the function call in SQL.
+      { label: 'one digit', sql: `${HALF_EQUAL('resident_id', 8)} AND empi_hamming1(l.resident_id, r.resident_id)`, js: (l, r) => hamming1(l.residentId!, r.residentId!) },
+      { label: 'transposition', sql: `${HALF_EQUAL('resident_id', 8)} AND empi_transposed(l.resident_id, r.resident_id)`, js: (l, r) => transposed(l.residentId!, r.residentId!) },
       ELSE,
     ],
   },
   {
     name: 'name',
-    nullSql: 'l.name IS NULL OR r.name IS NULL',
-    isNull: (l, r) => l.name === null || r.name === null,
+    // A newborn's placeholder ("张丽之子") against a real name says nothing about the child's name: no evidence.
+    nullSql: `l.name IS NULL OR r.name IS NULL OR NOT ${SAME_NEWBORNNESS}`,
+    isNull: (l, r) => l.name === null || r.name === null || !sameNewbornness(l, r),
     tfLevel: 0,
     levels: [
       { label: 'exact', sql: 'l.name = r.name', js: (l, r) => l.name === r.name },
@@ -67,9 +74,14 @@ export const COMPARISONS: Comparison[] = [
         js: (l, r) => edit1(l.name!, r.name!) && sameNewbornness(l, r),
       },
       {
-        label: 'pinyin similar (Jaro-Winkler ≥ 0.92)',
-        sql: `empi_jaro_winkler(l.name_pinyin, r.name_pinyin) >= 0.92 AND ${SAME_NEWBORNNESS}`,
-        js: (l, r) => l.namePinyin !== null && r.namePinyin !== null && jaroWinkler(l.namePinyin, r.namePinyin) >= 0.92 && sameNewbornness(l, r),
+        label: 'pinyin similar (same first letter, Jaro-Winkler ≥ 0.92)',
+        sql: `left(l.name_pinyin, 1) = left(r.name_pinyin, 1) AND empi_jaro_winkler(l.name_pinyin, r.name_pinyin) >= 0.92 AND ${SAME_NEWBORNNESS}`,
+        js: (l, r) =>
+          l.namePinyin !== null &&
+          r.namePinyin !== null &&
+          l.namePinyin[0] === r.namePinyin[0] &&
+          jaroWinkler(l.namePinyin, r.namePinyin) >= 0.92 &&
+          sameNewbornness(l, r),
       },
       ELSE,
     ],
@@ -93,7 +105,8 @@ export const COMPARISONS: Comparison[] = [
       },
       {
         label: 'one digit',
-        sql: `empi_hamming1(to_char(l.birth_date, 'YYYYMMDD'), to_char(r.birth_date, 'YYYYMMDD'))`,
+        sql: `(extract(year from l.birth_date) = extract(year from r.birth_date) OR (extract(month from l.birth_date) = extract(month from r.birth_date) AND extract(day from l.birth_date) = extract(day from r.birth_date)))
+          AND empi_hamming1(to_char(l.birth_date, 'YYYYMMDD'), to_char(r.birth_date, 'YYYYMMDD'))`,
         js: (l, r) => hamming1(l.birthDate!.replace(/-/g, ''), r.birthDate!.replace(/-/g, '')),
       },
       {

@@ -14,8 +14,8 @@ export interface Thresholds {
   review: number;
 }
 
-/** ≈ P(match) ≥ 0.9995 to link, ≥ 0.5 to review. Configurable per call. */
-export const DEFAULT_THRESHOLDS: Thresholds = { link: 11, review: 0 };
+/** Match weight ≥ 11 (P(match) ≈ 0.9995) links, ≥ 4 (P ≈ 0.94) goes to review. Configurable per call. */
+export const DEFAULT_THRESHOLDS: Thresholds = { link: 11, review: 4 };
 
 export type Outcome = 'link' | 'review' | 'no-link';
 
@@ -31,6 +31,8 @@ const NAME = idx('name');
 const DOB = idx('dob');
 const SEX = idx('sex');
 const PASSPORT = idx('passport');
+const PHONE = idx('phone');
+const ADDR = idx('addr');
 const NAME_ELSE = COMPARISONS[NAME].levels.length - 1;
 const DOB_ELSE = COMPARISONS[DOB].levels.length - 1;
 const RID_ELSE = COMPARISONS[RID].levels.length - 1;
@@ -38,7 +40,11 @@ const PASSPORT_ELSE = COMPARISONS[PASSPORT].levels.length - 1;
 
 /** The strongest "different person" fact of a pair, if any; such a pair may at most be reviewed. */
 export function capReason(l: RecordFeatures, r: RecordFeatures, g: number[]): string | undefined {
-  if ((l.nameKind === 'newborn') !== (r.nameKind === 'newborn')) return 'cap:newborn-vs-registered-person';
+  // A newborn placeholder ("张丽之子", under the mother's ID) may be the child's later named record — only when born
+  // the same day and sharing the family's phone or village; never the mother (other birth date).
+  if ((l.nameKind === 'newborn') !== (r.nameKind === 'newborn') && (g[DOB] !== 0 || (g[PHONE] !== 0 && g[ADDR] !== 0))) {
+    return 'cap:newborn-vs-registered-person';
+  }
   if (l.nameKind === 'unknown' || r.nameKind === 'unknown') return 'cap:unknown-patient';
   if (g[RID] === RID_ELSE && l.residentIdValid && r.residentIdValid) return 'cap:different-valid-resident-ids';
   if (g[PASSPORT] === PASSPORT_ELSE) return 'cap:different-passports';
@@ -74,7 +80,7 @@ export function decide(l: RecordFeatures, r: RecordFeatures, s: PairScore, t: Th
 
 /** SQL twin of `capReason` (true when capped) over records `l`, `r` and γ columns of `p`. */
 export function capSql(): string {
-  return `(((l.name_kind = 'newborn') <> (r.name_kind = 'newborn'))
+  return `((((l.name_kind = 'newborn') <> (r.name_kind = 'newborn')) AND (p.g_dob IS DISTINCT FROM 0 OR (p.g_phone IS DISTINCT FROM 0 AND p.g_addr IS DISTINCT FROM 0)))
     OR l.name_kind = 'unknown' OR r.name_kind = 'unknown'
     OR (p.g_rid = ${RID_ELSE} AND l.resident_id_valid AND r.resident_id_valid)
     OR p.g_passport = ${PASSPORT_ELSE}

@@ -12,6 +12,11 @@ import { normalizeSex } from './normalize/sex.ts';
 
 /** OID of the PRC resident identity card number (公民身份号码) in the national health information identifiers. */
 export const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
+/**
+ * Exact OIDs senders use for the resident ID (exact match: a local MRN system such as 2.16.156.10011.1.330523A001.mrn
+ * shares the prefix). The synthetic county's FHIR feeds use …1.1; the platform's standardization writes …1.3.
+ */
+const RESIDENT_ID_OIDS = new Set(['2.16.156.10011.1.3', '2.16.156.10011.1.1']);
 /** Our electronic health card (电子健康卡) numbers and golden person ids. */
 export const HEALTH_CARD_SYSTEM = 'urn:healthbrain:ehc';
 export const PERSON_ID_SYSTEM = 'urn:healthbrain:person';
@@ -50,7 +55,7 @@ function isResidentIdIdentifier(id: Identifier): boolean {
   const sys = (id.system ?? '').toLowerCase();
   const codes = (id.type?.coding ?? []).map((c) => (c.code ?? '').toUpperCase());
   return (
-    sys.includes('2.16.156.10011.1.3') ||
+    RESIDENT_ID_OIDS.has(sys.replace(/^urn:oid:/, '')) ||
     /resident|id-?card|sfz|shenfenzheng|citizen|nnchn/.test(sys) ||
     codes.includes('NNCHN') ||
     codes.includes('CZ') ||

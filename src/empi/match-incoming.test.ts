@@ -99,8 +99,13 @@ describe(`incremental matching (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     const b = await matchIncoming(db, patientInput({ name: 'John Smith', passport: 'e1234 5678', birthDate: '1975-11-02', gender: 'male' }));
     assert.equal(b.outcome, 'linked', JSON.stringify(b));
     assert.equal(b.personId, a.personId);
-    const c = await matchIncoming(db, patientInput({ name: 'Jon Smith', birthDate: '1975-11-02', gender: 'male', phone: '+86 137 1234 5678' }));
+    const c = await matchIncoming(db, patientInput({ name: 'Smith, JOHN', birthDate: '1975-11-02', gender: 'male', phone: '+86 137 1234 5678' }));
     assert.equal(c.personId, a.personId, JSON.stringify(c));
+    const d = await matchIncoming(db, patientInput({ name: 'Jon Smith', passport: 'E12345678', birthDate: '1975-11-02' }));
+    assert.equal(d.personId, a.personId, JSON.stringify(d));
+    // Another foreigner of the same name and birth year, with another passport, stays apart.
+    const e = await matchIncoming(db, patientInput({ name: 'John Smith', passport: 'G99887766', birthDate: '1975-03-30', gender: 'male' }));
+    assert.notEqual(e.personId, a.personId);
   });
 
   it('keeps the link of a re-sent Patient and resolves both ways', async () => {

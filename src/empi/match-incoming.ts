@@ -37,11 +37,14 @@ export interface MatchResult {
  * Matches one incoming institution-level Patient and records the outcome: links it to the person it matches, or
  * creates a new golden person (with an electronic health card number), queueing grey-zone candidates for review.
  * Re-sending a known patient_key refreshes its features and keeps its link (ADT^A08 update).
+ * `input.patientKey` is the stored Patient's id; `input.institutionId` the submitting institution.
  */
-export async function matchIncoming(db: Db, input: MatchInput, options: MatchOptions = {}): Promise<MatchResult> {
+export async function matchIncoming(db: Db | Queryable, input: MatchInput, options: MatchOptions = {}): Promise<MatchResult> {
   const f = featuresOf(input);
   const model = options.model ?? (await loadModel(db));
-  return db.transaction((tx) => matchFeatures(tx, f, model, options));
+  // Called with a Db: its own transaction. Called with the ingestion's transaction: joins it, so the Patient and its
+  // link commit (or roll back) together.
+  return 'transaction' in db ? db.transaction((tx) => matchFeatures(tx, f, model, options)) : matchFeatures(db, f, model, options);
 }
 
 /** The same on already-normalised features, inside the caller's transaction. */

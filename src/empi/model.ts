@@ -20,17 +20,21 @@ export interface ModelParams {
   source: string;
 }
 
-/** Starting values (used until the first training run, and as EM's starting point). Order = comparison levels. */
+/**
+ * Starting values: used until the first training run, as EM's starting point and as its prior for m. Rounded from a
+ * run on the synthetic county (issue 3), with room left for errors it does not inject (birth-date typos).
+ * λ is the probability that two random records are one person (≈ records per person / number of records).
+ */
 export const DEFAULT_PARAMS: ModelParams = {
-  lambda: 0.05,
+  lambda: 0.0001,
   source: 'default',
   levels: {
-    rid: { m: [0.93, 0.03, 0.01, 0.03], u: [0.00002, 0.0001, 0.00002, 0.99986] },
-    name: { m: [0.9, 0.04, 0.03, 0.01, 0.02], u: [0.004, 0.003, 0.02, 0.02, 0.953] },
-    dob: { m: [0.93, 0.02, 0.02, 0.01, 0.005, 0.015], u: [0.0002, 0.00001, 0.002, 0.001, 0.012, 0.98479] },
-    sex: { m: [0.98, 0.02], u: [0.5, 0.5] },
-    phone: { m: [0.7, 0.3], u: [0.002, 0.998] },
-    addr: { m: [0.8, 0.15, 0.05], u: [0.02, 0.08, 0.9] },
+    rid: { m: [0.95, 0.02, 0.01, 0.02], u: [0.0003, 0.00001, 0.00001, 0.99968] },
+    name: { m: [0.93, 0.033, 0.02, 0.005, 0.012], u: [0.0006, 0.00007, 0.0073, 0.0003, 0.99173] },
+    dob: { m: [0.95, 0.01, 0.015, 0.005, 0.005, 0.015], u: [0.0004, 0.00001, 0.0014, 0.00065, 0.0118, 0.98574] },
+    sex: { m: [0.99, 0.01], u: [0.5, 0.5] },
+    phone: { m: [0.75, 0.25], u: [0.0005, 0.9995] },
+    addr: { m: [0.95, 0.03, 0.02], u: [0.0066, 0.117, 0.8764] },
     passport: { m: [0.95, 0.02, 0.03], u: [0.00005, 0.0001, 0.99985] },
   },
 };

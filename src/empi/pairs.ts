@@ -3,7 +3,7 @@
  * by the database in one INSERT … SELECT from the rendered comparison levels.
  */
 import type { Queryable } from '../store/index.ts';
-import { blockKeysInsertSql, MAX_BLOCK } from './blocking.ts';
+import { blockKeysInsertSql, MAX_BLOCK, ruleBitSql } from './blocking.ts';
 import { COMPARISONS, GAMMA_COLUMNS, gammaSql } from './comparisons.ts';
 
 /** Blocking keys for records that have none yet (staged ones); incremental records got theirs on arrival. */
@@ -27,11 +27,12 @@ export async function buildPairs(q: Queryable, scope: 'unassigned' | 'all'): Pro
        SELECT b.key FROM empi_block b JOIN empi_record r ON r.patient_key = b.patient_key
        GROUP BY b.key HAVING count(*) BETWEEN 2 AND ${MAX_BLOCK} ${keyFilter}
      ), cand AS (
-       SELECT DISTINCT b1.patient_key AS a, b2.patient_key AS b
+       SELECT b1.patient_key AS a, b2.patient_key AS b, bit_or(${ruleBitSql('g.key')}) AS rules
        FROM good g JOIN empi_block b1 ON b1.key = g.key JOIN empi_block b2 ON b2.key = g.key AND b1.patient_key < b2.patient_key
+       GROUP BY 1, 2
      )
-     INSERT INTO empi_batch_pair (a, b, ${GAMMA_COLUMNS.join(', ')})
-     SELECT c.a, c.b, ${COMPARISONS.map(gammaSql).join(', ')}
+     INSERT INTO empi_batch_pair (a, b, rules, ${GAMMA_COLUMNS.join(', ')})
+     SELECT c.a, c.b, c.rules, ${COMPARISONS.map(gammaSql).join(', ')}
      FROM cand c JOIN empi_record l ON l.patient_key = c.a JOIN empi_record r ON r.patient_key = c.b
      WHERE l.status = 'active' AND r.status = 'active' ${pairFilter}`,
   );

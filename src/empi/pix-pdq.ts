@@ -47,7 +47,7 @@ async function personOfIdentifier(q: Queryable, identifier: string): Promise<str
     const { rows } = await q.query<{ pid: string }>(`SELECT empi_resolve(person_id) AS pid FROM empi_person WHERE ${col} = $1`, [value]);
     return rows[0]?.pid;
   }
-  if (system === RESIDENT_ID_SYSTEM || system.includes('2.16.156.10011.1.3')) {
+  if (system === RESIDENT_ID_SYSTEM || system === 'urn:oid:2.16.156.10011.1.1') {
     const rid = normalizeResidentId(value);
     if (!rid) return undefined;
     const { rows } = await q.query<{ patient_key: string }>(

@@ -1,8 +1,13 @@
 /**
- * Model training: u from random record pairs (nearly all non-matches), m and the prior λ by EM on the blocked pairs,
- * with review decisions as labelled pairs. Both heavy steps are SQL aggregations down to comparison-vector patterns.
+ * Model training, as Splink does it: u from random record pairs (nearly all non-matches); m by EM on blocked pairs,
+ * once per training blocking rule with the comparisons that rule forces to agree left out (pairs blocked on the
+ * resident ID say nothing about how often a true match agrees on it); each comparison's m is the mean over the rules
+ * that estimated it. Then λ — the probability that two random records match — from the expected number of matches
+ * among all blocked pairs. Review decisions join every EM run as labelled pairs. The heavy steps are SQL
+ * aggregations down to comparison-vector patterns; EM itself runs on a few thousand patterns.
  */
 import type { Db, Queryable } from '../store/index.ts';
+import { ruleBit } from './blocking.ts';
 import { COMPARISONS, GAMMA_COLUMNS, gammaSql } from './comparisons.ts';
 import { expectationMaximisation, uFromRandomPairs, type Pattern } from './em.ts';
 import { DEFAULT_PARAMS, type ModelParams } from './model.ts';
@@ -17,9 +22,21 @@ export interface TrainResult {
   blockedPairs: number;
   randomPairs: number;
   labelledPairs: number;
+  /** Expected true matches among the blocked pairs. */
+  expectedMatches: number;
 }
 
 const LEVEL_COUNTS = COMPARISONS.map((c) => c.levels.length);
+const INDEX = Object.fromEntries(COMPARISONS.map((c, i) => [c.name, i]));
+
+/** Training rules: the blocking rule and the comparisons it forces (or, for the resident ID, implies) to agree. */
+const TRAINING_RULES: Array<{ prefix: string; exclude: string[] }> = [
+  { prefix: 'r', exclude: ['rid', 'dob', 'sex'] },
+  { prefix: 'n', exclude: ['name', 'dob'] },
+  { prefix: 'p', exclude: ['phone'] },
+  { prefix: 'd', exclude: ['dob', 'addr'] },
+  { prefix: 'x', exclude: ['passport'] },
+];
 
 function toPatterns(rows: Array<Record<string, unknown>>, label?: (r: Record<string, unknown>) => boolean | undefined): Pattern[] {
   return rows.map((r) => ({ gammas: GAMMA_COLUMNS.map((c) => Number(r[c])), count: Number(r.n), label: label?.(r) }));
@@ -40,19 +57,21 @@ export async function randomPairPatterns(q: Queryable, sample: number): Promise<
   return toPatterns(rows);
 }
 
+async function blockedPatterns(q: Queryable, bit?: number): Promise<Pattern[]> {
+  const where = bit === undefined ? '' : `WHERE rules & ${bit} <> 0`;
+  const cols = GAMMA_COLUMNS.join(', ');
+  return toPatterns((await q.query(`SELECT ${cols}, count(*) AS n FROM empi_batch_pair ${where} GROUP BY ${cols}`)).rows);
+}
+
 /** Estimates m, u and λ from the data in the registry and stores them as the current model. */
 export async function trainModel(
   db: Db,
   options: { sample?: number; maxIterations?: number; pairsReady?: boolean; q?: Queryable } = {},
 ): Promise<TrainResult> {
   const q = options.q ?? db;
-  const sample = options.sample ?? 200_000;
   if (!options.pairsReady) await buildPairs(q, 'all');
-  const random = await randomPairPatterns(q, sample);
-  const u = uFromRandomPairs(random, LEVEL_COUNTS);
-  const blocked = toPatterns(
-    (await q.query(`SELECT ${GAMMA_COLUMNS.join(', ')}, count(*) AS n FROM empi_batch_pair GROUP BY ${GAMMA_COLUMNS.join(', ')}`)).rows,
-  );
+  const random = await randomPairPatterns(q, options.sample ?? 50_000);
+  const u = uFromRandomPairs(random, LEVEL_COUNTS, COMPARISONS.map((c) => DEFAULT_PARAMS.levels[c.name].u));
   const labelled = toPatterns(
     (
       await q.query(
@@ -63,28 +82,55 @@ export async function trainModel(
     ).rows,
     (r) => Boolean(r.is_match),
   );
-  const init = DEFAULT_PARAMS;
-  const em = expectationMaximisation({
-    patterns: [...blocked, ...labelled],
-    levelCounts: LEVEL_COUNTS,
-    lambda: init.lambda,
-    m: COMPARISONS.map((c) => init.levels[c.name].m),
-    u,
-    maxIterations: options.maxIterations ?? 200,
-  });
+  const prior = COMPARISONS.map((c) => DEFAULT_PARAMS.levels[c.name].m);
+  const sums = COMPARISONS.map((c) => new Array<number>(c.levels.length).fill(0));
+  const runs = new Array<number>(COMPARISONS.length).fill(0);
+  let iterations = 0;
+  let converged = true;
+  for (const rule of TRAINING_RULES) {
+    const excluded = new Set(rule.exclude.map((f) => INDEX[f]));
+    const blind = (p: Pattern): Pattern => ({ ...p, gammas: p.gammas.map((g, k) => (excluded.has(k) ? -1 : g)) });
+    const patterns = (await blockedPatterns(q, ruleBit(rule.prefix))).map(blind);
+    if (patterns.reduce((s, p) => s + p.count, 0) < 50) continue; // too few pairs to learn from (e.g. no passports)
+    const em = expectationMaximisation({
+      patterns: [...patterns, ...labelled.map(blind)],
+      levelCounts: LEVEL_COUNTS,
+      lambda: 0.5,
+      m: prior,
+      u,
+      mPrior: prior,
+      mPriorWeight: 20,
+      maxIterations: options.maxIterations ?? 200,
+    });
+    iterations += em.iterations;
+    converged &&= em.converged;
+    COMPARISONS.forEach((_, k) => {
+      if (excluded.has(k)) return;
+      em.m[k].forEach((x, g) => (sums[k][g] += x));
+      runs[k]++;
+    });
+  }
+  const m = COMPARISONS.map((_, k) => (runs[k] ? sums[k].map((x) => x / runs[k]) : prior[k]));
+  // λ: expected matches among all blocked pairs (m, u fixed), over all pairs of records.
+  const all = await blockedPatterns(q);
+  const fit = expectationMaximisation({ patterns: all, levelCounts: LEVEL_COUNTS, lambda: 0.1, m, u, estimateM: false, maxIterations: 200 });
+  const records = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_record WHERE status = 'active'`)).rows[0].n;
+  const totalPairs = Math.max(1, (records * (records - 1)) / 2);
+  const lambda = Math.min(0.5, Math.max(fit.expectedMatches, 1) / totalPairs);
   const params: ModelParams = {
-    lambda: em.lambda,
+    lambda,
     source: 'em',
-    levels: Object.fromEntries(COMPARISONS.map((c, k) => [c.name, { m: em.m[k], u: em.u[k] }])),
+    levels: Object.fromEntries(COMPARISONS.map((c, k) => [c.name, { m: m[k], u: u[k] }])),
   };
   const modelId = await saveModel(q, params);
   return {
     modelId,
     params,
-    iterations: em.iterations,
-    converged: em.converged,
-    blockedPairs: blocked.reduce((s, p) => s + p.count, 0),
+    iterations,
+    converged,
+    blockedPairs: all.reduce((s, p) => s + p.count, 0),
     randomPairs: random.reduce((s, p) => s + p.count, 0),
     labelledPairs: labelled.reduce((s, p) => s + p.count, 0),
+    expectedMatches: fit.expectedMatches,
   };
 }

@@ -1,4 +1,5 @@
-/** Reads the synthetic county's ground truth: patient_key → true person id. */
-export async function loadTruth(truthDir: string): Promise<Map<string, string>> {
-  throw new Error(`truth format not known yet: ${truthDir}`);
-}
+/**
+ * Reads the synthetic county's ground truth (docs/SYNTH.md: truth/mrns.csv — one row per institution-level Patient:
+ * institution code, MRN, true person) as `<institution code>|<MRN>` → true person id.
+ */
+export { readSynthTruth as loadTruth } from './synth-feeds.ts';

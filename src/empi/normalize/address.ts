@@ -27,9 +27,27 @@ let t2s: ((s: string) => string) | undefined;
 const TOWNSHIP = /([\u4e00-\u9fff]{1,10}?(?:镇|乡|街道))/;
 const VILLAGE = /([\u4e00-\u9fff]{1,10}?(?:村委会|居委会|村|社区|居委))/;
 
-/** Extracts the village and township keys; a 12-digit code wins over the text, a 9-digit code gives the township. */
+/**
+ * Extracts the village and township keys. The address text wins when it names a township, because every channel
+ * sends the text while only some send the division code, and a code key never equals a text key; the codes are used
+ * when the text says nothing. Village: the name after the township up to 村/社区 or the first house/group number.
+ */
 export function normalizeAddress(input: AddressInput | undefined | null): AddressKeys {
   if (!input) return {};
+  const raw = [input.state, input.city, input.district, ...(input.line ?? []), input.text].filter(Boolean).join('');
+  if (raw) {
+    const toSimplified = (t2s ??= OpenCC.Converter({ from: 't', to: 'cn' }));
+    const text = toSimplified(raw.normalize('NFKC').replace(/\s+/g, ''));
+    // The township is searched after the county part so that "XX县" is not taken for it.
+    const afterCounty = text.replace(/^.*?(?:县|区|市)(?=[^县区市]*(?:镇|乡|街道))/, '');
+    const town = TOWNSHIP.exec(afterCounty)?.[1];
+    if (town) {
+      const rest = afterCounty.slice(afterCounty.indexOf(town) + town.length);
+      const village = VILLAGE.exec(rest)?.[1] ?? /^([\u4e00-\u9fff]{2,6}?)(?=\d|[一二三四五六七八九十]+组)/.exec(rest)?.[1];
+      const name = village?.replace(/(村委会|居委会|居委|村|社区)$/, '');
+      return { township: `t:${town}`, village: name ? `t:${town}/${name}` : undefined };
+    }
+  }
   for (const c of input.codes ?? []) {
     const code = c.normalize('NFKC').replace(/\D/g, '');
     if (code.length === 12) return { village: code, township: code.slice(0, 9) };
@@ -38,17 +56,5 @@ export function normalizeAddress(input: AddressInput | undefined | null): Addres
     const code = c.normalize('NFKC').replace(/\D/g, '');
     if (code.length === 9) return { township: code };
   }
-  const raw = [input.state, input.city, input.district, ...(input.line ?? []), input.text].filter(Boolean).join('');
-  if (!raw) return {};
-  const toSimplified = (t2s ??= OpenCC.Converter({ from: 't', to: 'cn' }));
-  const text = toSimplified(raw.normalize('NFKC').replace(/\s+/g, ''));
-  // The township is searched after the county part so that "XX县" is not taken for it.
-  const afterCounty = text.replace(/^.*?(?:县|区|市)(?=[^县区市]*(?:镇|乡|街道))/, '');
-  const town = TOWNSHIP.exec(afterCounty)?.[1];
-  const rest = town ? afterCounty.slice(afterCounty.indexOf(town) + town.length) : afterCounty;
-  const village = VILLAGE.exec(rest)?.[1]?.replace(/(村委会|居委会|居委)$/, (m) => (m === '村委会' ? '村' : '社区'));
-  return {
-    township: town ? `t:${town}` : undefined,
-    village: town && village ? `t:${town}/${village}` : undefined,
-  };
+  return {};
 }

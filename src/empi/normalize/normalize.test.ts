@@ -107,7 +107,9 @@ describe('phone, date, sex and address normalisation', () => {
   });
   it('reduces an address to its village and township', () => {
     assert.deepEqual(normalizeAddress({ codes: ['330523101203'] }), { village: '330523101203', township: '330523101' });
-    assert.deepEqual(normalizeAddress({ text: '浙江省湖州市安吉县递铺镇古城村5组12号' }), { township: 't:递铺镇', village: 't:递铺镇/古城村' });
-    assert.deepEqual(normalizeAddress({ text: '安吉縣遞鋪鎮古城村委會' }), { township: 't:递铺镇', village: 't:递铺镇/古城村' });
+    assert.deepEqual(normalizeAddress({ text: '浙江省湖州市安吉县递铺镇古城村5组12号' }), { township: 't:递铺镇', village: 't:递铺镇/古城' });
+    assert.deepEqual(normalizeAddress({ text: '安吉縣遞鋪鎮古城村委會' }), { township: 't:递铺镇', village: 't:递铺镇/古城' });
+    assert.deepEqual(normalizeAddress({ text: '浙江省湖州市安吉县杭垓镇新上塘7组10号', codes: ['330523104228'] }), { township: 't:杭垓镇', village: 't:杭垓镇/新上塘' });
+    assert.deepEqual(normalizeAddress({ text: '浙江省湖州市安吉县昌硕街道三友社区天目路142号' }), { township: 't:昌硕街道', village: 't:昌硕街道/三友' });
   });
 });

@@ -123,7 +123,7 @@ CREATE TABLE IF NOT EXISTS empi_batch_pair (
   a text NOT NULL,
   b text NOT NULL,
   g_rid smallint, g_name smallint, g_dob smallint, g_sex smallint, g_phone smallint, g_addr smallint, g_passport smallint,
-  weight double precision,
+  rules integer NOT NULL DEFAULT 0,     -- bit set of the blocking rules that produced the pair (training per rule)
   PRIMARY KEY (a, b)
 );
 
