@@ -11,7 +11,7 @@ import { renderVisitFhir } from './fhir-feed.ts';
 import { patientRow, renderPublicHealthCsv, renderVisitCsv } from './csv-feed.ts';
 import { isoDay } from './dates.ts';
 import type { Household, Person } from './model.ts';
-import { ChunkOutput, concatOwned, type InstCounts } from './output.ts';
+import { ChunkOutput, concatOwned, utf8Owned, type InstCounts } from './output.ts';
 import { Rng } from './prng.ts';
 import { RenderContext } from './render-context.ts';
 import type { World } from './world.ts';
@@ -47,7 +47,7 @@ export function generateChunk(world: World, chunk: number): ChunkResult {
   const ids = new IdAllocator(chunk, world.chunks);
   const households = generateHouseholds(world, chunk, rng, ids, quota);
   const gbk = new Set(world.county.institutions.filter((i) => i.encoding === 'gbk').map((i) => i.feedDir));
-  const out = new ChunkOutput((file, text) => (gbk.has(file.slice(0, file.lastIndexOf('/'))) ? iconv.encode(text, 'gbk') : Buffer.from(text, 'utf8')));
+  const out = new ChunkOutput((file, text) => (gbk.has(file.slice(0, file.lastIndexOf('/'))) ? iconv.encode(text, 'gbk') : utf8Owned(text)));
   const ctx = new RenderContext(world, chunk, new Rng(world.seed, chunk, 0xfeed), out);
   const ph = world.roles.publicHealth;
   const archiveSeq = new Map<string, number>();
@@ -58,7 +58,7 @@ export function generateChunk(world: World, chunk: number): ChunkResult {
   };
   let n = 0;
   for (const hh of households) {
-    if (++n % 100 === 0) out.flush();
+    if (++n % 400 === 0) out.flush();
     for (const p of hh.members) assignHealth(world, p, rng);
     const birthInst = new Map<string, number>();
     for (const p of hh.members) {

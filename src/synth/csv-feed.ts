@@ -28,8 +28,10 @@ export function fmtDateTime(d: CsvDialect, day: number, minute: number): string 
   return d.dateFormat === 'yyyyMMdd' ? `${fmtDate(d, day)}${hh}${mm}00` : `${fmtDate(d, day)} ${hh}:${mm}:00`;
 }
 
+const SPECIAL = /[",\t|\r\n]/;
 function escape(v: string, delim: string): string {
-  return v.includes(delim) || v.includes('"') || v.includes('\n') || v.includes('\r') ? `"${v.replace(/"/g, '""')}"` : v;
+  // One regex pass; fields holding any delimiter character are quoted (harmless when it is not this dialect's).
+  return SPECIAL.test(v) && (v.includes(delim) || v.includes('"') || v.includes('\n') || v.includes('\r')) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 /** Writes one row (and its copies) and its truth record. */

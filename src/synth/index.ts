@@ -16,4 +16,3 @@ export type { ErrorRates, SynthOptions } from './options.ts';
 export { DEFAULT_ERROR_RATES } from './options.ts';
 export { generateCounty } from './generate.ts';
 export { TRUTH_SYSTEMS, type TruthCode, type TruthRecord, type InstCounts } from './output.ts';
-export { checkFeeds, decode, mllpMessages, type FeedCheck } from './check-feeds.ts';

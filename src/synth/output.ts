@@ -65,6 +65,7 @@ export interface InstCounts {
 
 /** Copies parts into one buffer that owns its memory (never Node's shared pool), so it can be transferred. */
 export function concatOwned(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1 && parts[0].byteOffset === 0 && parts[0].buffer.byteLength === parts[0].length) return parts[0];
   let n = 0;
   for (const p of parts) n += p.length;
   const out = Buffer.allocUnsafeSlow(n);
@@ -74,6 +75,13 @@ export function concatOwned(parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** UTF-8 bytes in a buffer of their own (not Node's shared pool). */
+export function utf8Owned(text: string): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+  b.write(text, 'utf8');
+  return b;
 }
 
 export class ChunkOutput {
@@ -111,7 +119,7 @@ export class ChunkOutput {
     }
     this.pending.clear();
     const lines = (a: string[], into: Uint8Array[]) => {
-      if (a.length) into.push(Buffer.from(`${a.join('\n')}\n`, 'utf8'));
+      if (a.length) into.push(utf8Owned(`${a.join('\n')}\n`));
     };
     lines(this.truth, this.truthBytes);
     lines(this.persons, this.personBytes);
@@ -132,8 +140,28 @@ export class ChunkOutput {
     if (t.malformed) c.malformed++;
     if (t.lateDays) c.late++;
     c.files[t.file] = (c.files[t.file] ?? 0) + copies;
-    if (t.codes) for (const code of t.codes) code.system = TOKEN.get(code.system) ?? code.system;
-    t.file = t.file.slice(t.file.lastIndexOf('/') + 1);
-    this.truth.push(JSON.stringify(t));
+    // Assembled by hand in a fixed key order: this is the generator's most frequent serialisation.
+    const q = JSON.stringify;
+    let line = `{"id":${q(t.id)},"inst":"${t.inst}","file":${q(t.file.slice(t.file.lastIndexOf('/') + 1))},"kind":${q(t.kind)},"person":"${t.person}","mrn":${q(t.mrn)},"sentAt":"${t.sentAt}"`;
+    if (t.codes && t.codes.length) {
+      line += ',"codes":[';
+      t.codes.forEach((c, i) => {
+        line += `${i ? ',' : ''}{"kind":"${c.kind}","system":"${TOKEN.get(c.system) ?? c.system}","code":${q(c.code)}`;
+        if (c.local !== undefined) line += `,"local":${q(c.local)}`;
+        if (c.value !== undefined) line += `,"value":${q(c.value)}`;
+        if (c.unit !== undefined) line += `,"unit":${q(c.unit)}`;
+        line += '}';
+      });
+      line += ']';
+    }
+    if (t.errors && t.errors.length) line += `,"errors":${q(t.errors)}`;
+    if (copies > 1) line += `,"copies":${copies}`;
+    if (t.lateDays) line += `,"lateDays":${t.lateDays}`;
+    if (t.malformed) line += `,"malformed":${q(t.malformed)}`;
+    if (t.repeatOf) line += `,"repeatOf":${q(t.repeatOf)}`;
+    if (t.outbreak) line += ',"outbreak":true';
+    if (t.controlled !== undefined) line += `,"controlled":${t.controlled}`;
+    if (t.mergedMrn) line += `,"mergedMrn":${q(t.mergedMrn)}`;
+    this.truth.push(`${line}}`);
   }
 }

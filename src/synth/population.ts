@@ -4,7 +4,7 @@
  * working-age deficit (out-migration). Resident IDs follow GB 11643 and are unique county-wide (see allocSequence).
  */
 import { residentIdCheckChar } from '../standards/index.ts';
-import { FEMALE_CHARS, FEMALE_DOUBLE, FEMALE_SINGLE, FOREIGN_NAMES, MALE_CHARS, MALE_DOUBLE, MALE_SINGLE, SURNAMES } from './catalog/names.ts';
+import { FEMALE_CHARS, FEMALE_DOUBLE, FEMALE_SINGLE, FOREIGN_NAMES, MALE_CHARS, MALE_DOUBLE, MALE_SINGLE, MODERN_CHARS, MODERN_FEMALE, MODERN_MALE, SURNAMES } from './catalog/names.ts';
 import { compactDay, ymd } from './dates.ts';
 import type { Household, Person, Sex } from './model.ts';
 import { Rng, Weighted } from './prng.ts';
@@ -18,6 +18,8 @@ const maleSingle = new Weighted(MALE_SINGLE);
 const femaleSingle = new Weighted(FEMALE_SINGLE);
 const maleDouble = new Weighted(MALE_DOUBLE);
 const femaleDouble = new Weighted(FEMALE_DOUBLE);
+const modernMale = new Weighted(MODERN_MALE);
+const modernFemale = new Weighted(MODERN_FEMALE);
 const headAges = new Weighted(PYRAMID.map((w, i) => [i, i < 4 ? 0 : i === 4 ? w * 0.5 : w] as const));
 const OTHER_REGIONS = ['330522', '330521', '330502', '330503', '341882', '411521'];
 const MOBILE_PREFIXES = ['130', '131', '132', '133', '135', '136', '137', '138', '139', '150', '151', '152', '157', '158', '159', '177', '180', '181', '183', '187', '188', '189', '199'];
@@ -47,7 +49,12 @@ export class IdAllocator {
   }
 }
 
+/** A given name in the fashion of the birth decade (traditional before 1975, modern from 2000). */
 function givenName(rng: Rng, sex: Sex, birthYear: number): string {
+  if (birthYear >= 2000 && !rng.chance(0.1)) {
+    if (rng.chance(0.6)) return (sex === '1' ? modernMale : modernFemale).pick(rng);
+    return MODERN_CHARS[rng.int(0, MODERN_CHARS.length - 1)] + MODERN_CHARS[rng.int(0, MODERN_CHARS.length - 1)];
+  }
   const single = rng.chance(birthYear >= 1970 && birthYear < 2000 ? 0.28 : 0.12);
   if (single) return (sex === '1' ? maleSingle : femaleSingle).pick(rng);
   if (rng.chance(birthYear < 1975 ? 0.55 : 0.3)) return (sex === '1' ? maleDouble : femaleDouble).pick(rng);

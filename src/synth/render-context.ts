@@ -21,6 +21,7 @@ export interface Transmission {
   malformed: boolean;
 }
 
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HH: string[] = Array.from({ length: 24 }, (_, i) => pad2(i));
 const MM: string[] = Array.from({ length: 60 }, (_, i) => pad2(i));
 /** ISO date-time in China Standard Time; minutes past midnight may exceed a day (they roll into the next). */
@@ -63,12 +64,12 @@ export class RenderContext {
 
   /** Deterministic UUID (version-4 layout) for FHIR fullUrls. */
   uuid(): string {
-    const h = (n: number) => n.toString(16).padStart(8, '0');
-    const a = h(this.rng.nextU32());
-    const b = h(this.rng.nextU32());
-    const c = h(this.rng.nextU32());
-    const d = h(this.rng.nextU32());
-    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${((parseInt(c[0], 16) & 3) | 8).toString(16)}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+    const a = this.rng.nextU32();
+    const b = this.rng.nextU32();
+    const c = this.rng.nextU32();
+    const d = this.rng.nextU32();
+    const h16 = (n: number) => HEX[(n >>> 8) & 255] + HEX[n & 255];
+    return `${h16(a >>> 16)}${h16(a)}-${h16(b >>> 16)}-4${HEX[(b >>> 8) & 255].slice(1)}${HEX[b & 255]}-${HEX[((c >>> 24) & 0x3f) | 0x80]}${HEX[(c >>> 16) & 255]}-${h16(c)}${h16(d >>> 16)}${h16(d)}`;
   }
 
   private newMrn(instIdx: number): string {

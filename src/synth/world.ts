@@ -46,6 +46,12 @@ export interface WorldInput {
 export function worldInput(o: SynthOptions): WorldInput {
   const years = o.years ?? 3;
   if (years < 1 || years > 5) throw new Error('years must be 1–5');
+  for (const [k, v] of Object.entries(o.errorRates ?? {})) {
+    if (!(k in DEFAULT_ERROR_RATES)) throw new Error(`unknown error rate "${k}" (known: ${Object.keys(DEFAULT_ERROR_RATES).join(', ')})`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`error rate "${k}" must be a number in [0, 1]`);
+  }
+  if (o.persons !== undefined && (!Number.isInteger(o.persons) || o.persons < 1)) throw new Error('persons must be a positive integer');
+  if (o.endDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(o.endDate)) throw new Error('endDate must be yyyy-mm-dd');
   return { seed: o.seed ?? 1, persons: o.persons ?? 20_000, years, endDate: o.endDate ?? '2025-12-31', errorRates: o.errorRates ?? {}, foreignShare: o.foreignShare ?? 0.003 };
 }
 

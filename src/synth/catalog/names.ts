@@ -37,12 +37,22 @@ export const FEMALE_CHARS = '秀英桂英玉兰秀兰凤英桂兰美玲丽华春
 /** Two-character names popular enough to be taken whole (older generations especially). */
 export const MALE_DOUBLE: ReadonlyArray<readonly [string, number]> = [
   ['建国', 6], ['建军', 5], ['国强', 4], ['志强', 4], ['建华', 4], ['永强', 3], ['文杰', 3], ['俊杰', 3], ['海波', 3],
-  ['子轩', 3], ['浩然', 3], ['宇航', 2], ['金龙', 2], ['德华', 2], ['红兵', 2], ['卫东', 2], ['国庆', 2], ['根水', 2],
+  ['金龙', 2], ['德华', 2], ['红兵', 2], ['卫东', 2], ['国庆', 2], ['根水', 2], ['建平', 3], ['志明', 2], ['永明', 2],
 ];
 export const FEMALE_DOUBLE: ReadonlyArray<readonly [string, number]> = [
   ['秀英', 8], ['桂英', 6], ['玉兰', 5], ['秀兰', 4], ['凤英', 3], ['桂兰', 3], ['海燕', 4], ['丽华', 4], ['春梅', 3],
-  ['晓红', 3], ['雪梅', 3], ['丽娟', 3], ['婷婷', 3], ['欣怡', 4], ['梓涵', 4], ['雨桐', 3], ['子萱', 3], ['诗琪', 2],
+  ['晓红', 3], ['雪梅', 3], ['丽娟', 3], ['婷婷', 3], ['美玲', 2], ['金凤', 2], ['彩霞', 2], ['月娥', 2], ['素珍', 2],
 ];
+/** Names popular for children born since 2000 (《二〇二〇年全国姓名报告》 lists 奕辰, 宇轩, 浩宇, 亦菲, 欣怡, 梓涵…). */
+export const MODERN_MALE: ReadonlyArray<readonly [string, number]> = [
+  ['子轩', 6], ['浩然', 5], ['宇轩', 5], ['浩宇', 5], ['奕辰', 4], ['宇航', 3], ['梓睿', 3], ['一鸣', 3], ['俊熙', 2],
+  ['沐宸', 3], ['皓轩', 2], ['明轩', 3], ['睿泽', 2], ['嘉懿', 2], ['博文', 3], ['晨阳', 2],
+];
+export const MODERN_FEMALE: ReadonlyArray<readonly [string, number]> = [
+  ['欣怡', 6], ['梓涵', 6], ['雨桐', 4], ['子萱', 4], ['诗琪', 3], ['一诺', 5], ['依诺', 3], ['梓萱', 3], ['可馨', 3],
+  ['语桐', 2], ['思彤', 2], ['若汐', 3], ['欣妍', 2], ['佳怡', 3], ['亦菲', 2], ['诗涵', 3],
+];
+export const MODERN_CHARS = '子梓宇轩浩睿辰泽一诺欣怡涵萱雨桐诗琪思彤若汐沐宸嘉懿晨阳佳语可馨亦依俊熙皓明博文';
 
 /** Similar-looking characters (形近字) that data-entry clerks confuse; both directions are used. */
 export const LOOKALIKES: ReadonlyArray<readonly [string, string]> = [
