@@ -33,7 +33,7 @@ export async function landFhirBundle(db: Db, institutionId: string, raw: string 
   const bundle = parsed as Bundle;
   const [r] = await landUnits(db, [
     {
-      institutionId, channel: 'fhir', contentType: FHIR_CONTENT_TYPE, encoding: 'utf-8', content,
+      institutionId, channel: 'fhir', contentType: FHIR_CONTENT_TYPE, encoding: 'utf-8', content, records: Math.max(1, bundle.entry?.length ?? 0),
       meta: { bundleType: bundle.type, entries: bundle.entry?.length ?? 0, ...(raw === undefined ? { reserialized: true } : {}) },
     },
   ]);

@@ -64,6 +64,14 @@ describe(`landing store and work queue on ${process.env.DATABASE_URL ? 'PostgreS
     reconciles(count);
   });
 
+  it('counts a unit holding several records (a FHIR Bundle) as that many records, received and duplicate alike', async () => {
+    const bundle = { ...unit('rec-inst', '{"resourceType":"Bundle"}'), channel: 'fhir' as const, records: 3 };
+    await landUnits(db, [bundle]);
+    await landUnits(db, [bundle]);
+    const [c] = await feedCounts(db, { institution: 'rec-inst' });
+    assert.deepEqual([c.received, c.duplicates, c.pending], [6, 3, 3]);
+  });
+
   it('lands a large batch through COPY staging with exact per-row duplicate detection', async () => {
     const units = Array.from({ length: 600 }, (_, i) => unit('big-inst', `ROW-${i % 500}`));
     const results = await landUnits(db, units);

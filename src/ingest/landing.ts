@@ -32,11 +32,11 @@ export async function landUnits(db: Db, units: UnitInput[]): Promise<LandResult[
 }
 
 // The batch as rows (inst, ch, ct, enc, h bytea, c bytea, m jsonb, q jsonb, ord): from parameters or from the stage.
-const DIRECT_INPUT = `SELECT inst, ch, ct, enc, decode(h, 'hex') AS h, decode(c, 'hex') AS c, m::jsonb AS m, q::jsonb AS q, ord
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-         WITH ORDINALITY AS x(inst, ch, ct, enc, h, c, m, q, ord)`;
+const DIRECT_INPUT = `SELECT inst, ch, ct, enc, decode(h, 'hex') AS h, decode(c, 'hex') AS c, m::jsonb AS m, q::jsonb AS q, n, ord
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[])
+         WITH ORDINALITY AS x(inst, ch, ct, enc, h, c, m, q, n, ord)`;
 const STAGED_INPUT = `SELECT institution_id AS inst, channel AS ch, content_type AS ct, encoding AS enc, content_hash AS h,
-         content AS c, meta AS m, reasons AS q, ord
+         content AS c, meta AS m, reasons AS q, records AS n, ord
     FROM landing_stage WHERE batch_id = $1`;
 
 /**
@@ -47,13 +47,13 @@ const STAGED_INPUT = `SELECT institution_id AS inst, channel AS ch, content_type
 function landSql(input: string, extra: string): string {
   return `WITH input AS (${input}),
   ins AS (
-    INSERT INTO landed_unit (institution_id, channel, content_type, encoding, content_hash, content, meta, status, reasons)
-    SELECT inst, ch, ct, enc, h, c, coalesce(m, '{}'::jsonb), CASE WHEN q IS NULL THEN 'landed' ELSE 'quarantined' END, q
+    INSERT INTO landed_unit (institution_id, channel, content_type, encoding, content_hash, content, meta, status, reasons, records)
+    SELECT inst, ch, ct, enc, h, c, coalesce(m, '{}'::jsonb), CASE WHEN q IS NULL THEN 'landed' ELSE 'quarantined' END, q, n
       FROM input ORDER BY ord
     ON CONFLICT ON CONSTRAINT landed_unit_once DO NOTHING
-    RETURNING id, institution_id, content_hash),
-  per AS (SELECT inst, count(*) AS received FROM input GROUP BY inst),
-  landed AS (SELECT institution_id AS inst, count(*) AS n FROM ins GROUP BY 1),
+    RETURNING id, institution_id, content_hash, records),
+  per AS (SELECT inst, sum(n) AS received FROM input GROUP BY inst),
+  landed AS (SELECT institution_id AS inst, sum(records) AS n FROM ins GROUP BY 1),
   counted AS (
     INSERT INTO feed_day (institution_id, day, received, duplicates, last_received_at)
     SELECT per.inst, ingest_day(now()), per.received, per.received - coalesce(landed.n, 0), now()
@@ -81,6 +81,7 @@ function directParams(units: UnitInput[], hashes: string[]): unknown[] {
     units.map((u) => hex(u.content)),
     units.map((u) => JSON.stringify(u.meta ?? {})),
     units.map((u) => (u.quarantine ? JSON.stringify(u.quarantine) : null)),
+    units.map((u) => u.records ?? 1),
   ];
 }
 
@@ -89,13 +90,13 @@ async function stage(db: Db, units: UnitInput[], hashes: string[]): Promise<stri
   const batch = randomUUID();
   await db.copyFrom(
     'landing_stage',
-    ['batch_id', 'ord', 'institution_id', 'channel', 'content_type', 'encoding', 'content_hash', 'content', 'meta', 'status', 'reasons'],
+    ['batch_id', 'ord', 'institution_id', 'channel', 'content_type', 'encoding', 'content_hash', 'content', 'meta', 'status', 'reasons', 'records'],
     (function* () {
       for (let i = 0; i < units.length; i++) {
         const u = units[i];
         yield [
           batch, i + 1, u.institutionId, u.channel, u.contentType, u.encoding, '\\x' + hashes[i], '\\x' + hex(u.content),
-          u.meta ?? {}, u.quarantine ? 'quarantined' : 'landed', u.quarantine ?? null,
+          u.meta ?? {}, u.quarantine ? 'quarantined' : 'landed', u.quarantine ?? null, u.records ?? 1,
         ];
       }
     })(),

@@ -20,6 +20,8 @@ export interface UnitInput {
   /** A channel may know at once that a unit cannot be standardized (a CSV row with a wrong field count): it is
    * landed already quarantined, so that it is kept and counted, never dropped. */
   quarantine?: QuarantineReason[];
+  /** Source records the unit holds, for feed counts (a FHIR Bundle: its entries); default 1. */
+  records?: number;
 }
 
 /** A unit as stored in `landed_unit`. */
