@@ -75,7 +75,11 @@ export function buildInstitutions(seed: number, townships: Township[]): Institut
     const name = t.kind === 'subdistrict' ? `安吉县${t.name.replace('街道', '')}社区卫生服务中心` : `安吉县${t.name}卫生院`;
     const kind = i % 3;
     const common = { code, name, type: 'township-health-centre' as const, level: '', townshipCode: t.code };
-    if (kind === 2) add({ ...common, vendor: '云杏医疗', format: 'fhir', channel: 'fhir-rest', encoding: 'utf-8', units: units('mmol/L', 'umol/L'), fhir: { codeSystemBase: `${base(code)}.cs` } });
+    if (i === 4) {
+      // One centre runs an older HIS that speaks HL7 v2.3.1 with CRLF segment separators.
+      add({ ...common, vendor: '卫宁基层', format: 'hl7v2', channel: 'mllp', encoding: 'utf-8', units: units('mmol/L', 'umol/L'),
+        hl7: { sendingApplication: 'WNJC', sendingFacility: code, version: '2.3.1', segmentSeparator: 'CRLF', mllpFramed: true, zSegments: [], localCodingSystem: '99WN' } });
+    } else if (kind === 2) add({ ...common, vendor: '云杏医疗', format: 'fhir', channel: 'fhir-rest', encoding: 'utf-8', units: units('mmol/L', 'umol/L'), fhir: { codeSystemBase: `${base(code)}.cs` } });
     else if (kind === 0) add({ ...common, vendor: '创业慧康', format: 'csv', channel: 'sftp-batch', encoding: 'gbk', units: units('mmol/L', 'umol/L'), csv: csvDialect(rng, CLINICAL_TABLES, 'gbk-compact') });
     else add({ ...common, vendor: '医惠基层', format: 'csv', channel: 'sftp-batch', encoding: 'utf-8', units: units('mmol/L', 'umol/L'), csv: csvDialect(rng, CLINICAL_TABLES, 'utf8-slash') });
   });

@@ -18,14 +18,19 @@ import { hl7Ts, type RenderContext } from './render-context.ts';
 import { displayValue, flagOf, rangeText } from './values.ts';
 
 const SEP = { CR: '\r', LF: '\n', CRLF: '\r\n' } as const;
+
+/** HL7 v2 escape sequences (2.7.4): \F\ | , \S\ ^ , \T\ & , \R\ ~ , \E\ backslash. */
+export function hl7Escape(v: string): string {
+  return /[|^&~\\]/.test(v) ? v.replace(/[|^&~\\]/g, (c) => ({ '|': '\\F\\', '^': '\\S\\', '&': '\\T\\', '~': '\\R\\', '\\': '\\E\\' })[c]!) : v;
+}
 const sexHl7 = { '0': 'U', '1': 'M', '2': 'F' } as const;
 
 function pid(inst: Institution, reg: Registration): string {
   const auth = `${inst.hl7!.sendingFacility}&${inst.mrnSystem.replace('urn:oid:', '')}&ISO`;
   const ids = [`${reg.mrn}^^^${auth}^MR`];
   if (reg.idNumber) ids.push(reg.idType === '03' ? `${reg.idNumber}^^^${reg.nationality}^PPN` : `${reg.idNumber}^^^CHN&2.16.156.10011.1.1&ISO^NNCHN`);
-  const name = inst.hl7!.version === '2.4' && /^[\u4e00-\u9fff]{2,4}$/.test(reg.name) ? `${reg.name.slice(0, 1)}^${reg.name.slice(1)}` : reg.name;
-  const addr = reg.address ? `${reg.address}^^湖州市^浙江省^313300^CHN^H^^${reg.divisionCode}` : '';
+  const name = inst.hl7!.version === '2.4' && /^[\u4e00-\u9fff]{2,4}$/.test(reg.name) ? `${reg.name.slice(0, 1)}^${reg.name.slice(1)}` : hl7Escape(reg.name);
+  const addr = reg.address ? `${hl7Escape(reg.address)}^^湖州市^浙江省^313300^CHN^H^^${reg.divisionCode}` : '';
   const phone = reg.phone ? `${reg.phone}^PRN^CP` : '';
   return `PID|1||${ids.join('~')}||${name}||${reg.birth === undefined ? '' : compactDay(reg.birth)}|${sexHl7[reg.sex]}|||${addr}||${phone}|||||||||||||||${reg.nationality}`;
 }
@@ -95,7 +100,7 @@ export function renderVisitHl7(ctx: RenderContext, instIdx: number, reg: Registr
       const lc = cat.lab.get(r.item)!;
       const [val, unit] = displayValue(inst, item, r.value as number);
       codes.push({ kind: 'lab', system: SYSTEMS.loinc, code: item.loinc, local: lc.code, value: r.value, unit: item.unit });
-      return `OBX|${i + 1}|NM|${lc.code}^${lc.name}^${sys}||${val}|${unit}|${rangeText(inst, item)}|${flagOf(item, r.value as number)}|||F|||${hl7Ts(lab.day, lab.minute + 90)}`;
+      return `OBX|${i + 1}|NM|${lc.code}^${lc.name}^${sys}||${val}|${hl7Escape(unit)}|${rangeText(inst, item)}|${flagOf(item, r.value as number)}|||F|||${hl7Ts(lab.day, lab.minute + 90)}`;
     });
     if (v.dx[0] === 'influenza' && instIdx === ctx.world.roles.county && obrN === 0 && ctx.rng.chance(0.5)) {
       const lc = cat.lab.get(FLU_A_AG.key)!;
@@ -114,7 +119,7 @@ export function renderVisitHl7(ctx: RenderContext, instIdx: number, reg: Registr
     const placer = ctx.nextId('EX', 6);
     obrN++;
     const obr = `OBR|${obrN}|${placer}|${placer}R|${lc.code}^${lc.name}^${sys}|||${hl7Ts(x.day, v.minute + 30)}||||||||${e.site}||||||||${hl7Ts(x.day, v.minute + 120)}||RAD|F`;
-    send('ORU^R01^ORU_R01', [pid(inst, reg), pv1(false), `ORC|RE|${placer}|${placer}R`, obr, `OBX|1|TX|${lc.code}^${lc.name}^${sys}|1|${findings}||||||F`, `OBX|2|TX|${lc.code}^${lc.name}^${sys}|2|${impression}||||||F`, ...z], 'ORU^R01', [{ kind: 'exam', system: SYSTEMS.loinc, code: e.loinc, local: lc.code, value: x.variant }]);
+    send('ORU^R01^ORU_R01', [pid(inst, reg), pv1(false), `ORC|RE|${placer}|${placer}R`, obr, `OBX|1|TX|${lc.code}^${lc.name}^${sys}|1|${hl7Escape(findings)}||||||F`, `OBX|2|TX|${lc.code}^${lc.name}^${sys}|2|${hl7Escape(impression)}||||||F`, ...z], 'ORU^R01', [{ kind: 'exam', system: SYSTEMS.loinc, code: e.loinc, local: lc.code, value: x.variant }]);
   }
   if (v.anc) {
     const vit = [['gestation', v.anc.weeks], ['sbp', v.anc.sbp], ['dbp', v.anc.dbp], ['weight', v.anc.weight]] as const;
@@ -131,7 +136,7 @@ export function renderVisitHl7(ctx: RenderContext, instIdx: number, reg: Registr
       const d = DRUGS[k];
       const lc = cat.drug.get(k)!;
       codes.push({ kind: 'drug', system: SYSTEMS.atc, code: d.atc, local: lc.code });
-      segs.push(`ORC|NW|${placer}-${i + 1}|||||^${d.frequency}^^${admit}||${admit}|||${doctor}`, `RXO|${lc.code}^${lc.name}^${sys}|${d.dose}||${d.doseUnit}|||||||${d.strength}`);
+      segs.push(`ORC|NW|${placer}-${i + 1}|||||^${d.frequency}^^${admit}||${admit}|||${doctor}`, `RXO|${lc.code}^${lc.name}^${sys}|${d.dose}||${d.doseUnit}|||||||${hl7Escape(d.strength)}`);
     });
     send('ORM^O01^ORM_O01', [pid(inst, reg), pv1(false), ...segs, ...z], 'ORM^O01', codes);
   }
