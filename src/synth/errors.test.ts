@@ -77,7 +77,7 @@ test('an unknown emergency patient is registered as 无名氏 without identifier
 });
 
 test('with every error rate at zero a registration is a faithful copy', () => {
-  const zero = Object.fromEntries(Object.keys(DEFAULT_ERROR_RATES).map((k) => [k, 0])) as typeof DEFAULT_ERROR_RATES;
+  const zero = Object.fromEntries(Object.keys(DEFAULT_ERROR_RATES).map((k) => [k, 0])) as unknown as typeof DEFAULT_ERROR_RATES;
   const p = person();
   const reg = register(p, 'M3', { rates: zero, day: 19500, household: [p], newborn: false, unknown: false }, new Rng(6));
   assert.deepEqual([reg.name, reg.idNumber, reg.sex, reg.birth, reg.phone, reg.errors], [p.name, p.residentId, p.sex, p.birth, p.phone, []]);
