@@ -19,6 +19,8 @@ const LOINC = [['8480-6', 'mm[Hg]'], ['8462-4', 'mm[Hg]'], ['2345-7', 'mmol/L'],
 interface Options {
   resources: number;
   concurrency: number;
+  /** Keep the schema afterwards (to EXPLAIN queries against it). */
+  keep: boolean;
 }
 
 function parseArgs(args: string[]): Options {
@@ -26,7 +28,7 @@ function parseArgs(args: string[]): Options {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? Number(args[i + 1]) : def;
   };
-  return { resources: get('resources', 1_000_000), concurrency: get('concurrency', 3) };
+  return { resources: get('resources', 1_000_000), concurrency: get('concurrency', 3), keep: args.includes('--keep') };
 }
 
 let patientSeq = 0;
@@ -162,7 +164,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`raw COPY of the same resources into a plain table: ${copyRate.toFixed(0)} resources/s`);
     console.log(`ratio bundle-1000 ingest / raw COPY: ${(large / copyRate).toFixed(2)}  (bundle-100: ${(small / copyRate).toFixed(2)})`);
   } finally {
-    await db.exec(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+    if (!opt.keep) await db.exec(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
     await db.close();
   }
 }
