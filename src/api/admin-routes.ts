@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import { createInstitution, findInstitution, listInstitutions, type Institution } from '../auth/index.ts';
-import { requireOperator } from './authenticate.ts';
+import { requireOperator, requireRoles } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
 
@@ -12,7 +12,8 @@ function institutionJson(i: Institution) {
 }
 
 /**
- * The operator API for institutions and tokens (platform admin or operator role). Other modules add their operator
+ * The operator API for institutions (platform admin or operator role) and tokens (platform admin only, i.e. whoever
+ * holds `<data>/admin.json`: the CLI's `healthbrain token`). Other modules add their operator
  * routes the same way: a RoutePlugin with `preHandler: requireOperator(deps)` (see routes.ts).
  *
  *   POST /admin/institutions                  {name, code?, type?, jwks?} → 201 {id, code, name, type, client_id, client_secret}
@@ -23,6 +24,8 @@ function institutionJson(i: Institution) {
  */
 export function adminRoutes(app: FastifyInstance, deps: AppDeps): void {
   const preHandler = requireOperator(deps);
+  // Minting tokens is the platform admin's alone: an operator who could mint an operator token could keep access forever.
+  const adminOnly = requireRoles(deps, ['admin']);
 
   app.post('/admin/institutions', { preHandler }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -40,12 +43,12 @@ export function adminRoutes(app: FastifyInstance, deps: AppDeps): void {
     institutionJson(await findInstitution(deps.db, request.params.ref)),
   );
 
-  app.post<{ Params: { ref: string } }>('/admin/institutions/:ref/token', { preHandler }, async (request) => {
+  app.post<{ Params: { ref: string } }>('/admin/institutions/:ref/token', { preHandler: adminOnly }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     return deps.auth.institutionToken(request.params.ref, str(body.scope));
   });
 
-  app.post('/admin/tokens', { preHandler }, async (request) => {
+  app.post('/admin/tokens', { preHandler: adminOnly }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const role = str(body.role);
     if (!role) throw new HttpError('bad-request', 'role is required');

@@ -196,7 +196,7 @@ describe('HTTP layer', () => {
     assert.equal(req.headers['if-none-match'], 'W/"3"');
   });
 
-  it('lets only the admin or an operator use /admin, and registers and lists institutions', async () => {
+  it('lets only the admin or an operator register and list institutions, and only the admin mint tokens', async () => {
     assert.equal((await inject({ method: 'GET', url: '/admin/institutions' })).statusCode, 401);
     const admin = await p.adminToken();
     const clin = await inject({ method: 'POST', url: '/admin/tokens', headers: bearer(admin), payload: { role: 'clinician' } });
@@ -206,6 +206,8 @@ describe('HTTP layer', () => {
     const op = await inject({ method: 'POST', url: '/admin/tokens', headers: bearer(admin), payload: { role: 'operator', user: 'op-1' } });
     const created = await inject({ method: 'POST', url: '/admin/institutions', headers: bearer(op.json().access_token), payload: { name: '安吉县人民医院', code: 'ajrmyy', type: 'hospital' } });
     assert.equal(created.statusCode, 201);
+    const opMints = await inject({ method: 'POST', url: '/admin/tokens', headers: bearer(op.json().access_token), payload: { role: 'operator' } });
+    assert.equal(opMints.statusCode, 403, 'only the platform admin mints tokens');
     assert.equal(created.json().code, 'AJRMYY');
     const dup = await inject({ method: 'POST', url: '/admin/institutions', headers: bearer(admin), payload: { name: 'other', code: 'AJRMYY' } });
     assert.equal(dup.statusCode, 409);
