@@ -86,6 +86,17 @@ describe('FHIR create, read, vread, update, delete and history', () => {
     assert.equal(search.resource.entry.length, 0);
   });
 
+  it('pages type history with next links', async () => {
+    for (let i = 0; i < 5; i++) await h.call('POST', 'Location', { body: { resourceType: 'Location', name: `L${i}` } });
+    const first = await h.call('GET', 'Location/_history', { query: '_count=3' });
+    assert.equal(first.resource.entry.length, 3);
+    const next = first.resource.link.find((l: any) => l.relation === 'next');
+    const second = await h.call('GET', 'Location/_history', { query: new URL(next.url).search.slice(1) });
+    assert.equal(second.resource.entry.length, 2);
+    const names = [...first.resource.entry, ...second.resource.entry].map((e: any) => e.resource.name);
+    assert.deepEqual(names, ['L4', 'L3', 'L2', 'L1', 'L0']);
+  });
+
   it('answers 404 for an unknown id and for an unknown resource type', async () => {
     assert.equal((await h.call('GET', 'Patient/does-not-exist')).status, 404);
     assert.equal((await h.call('GET', 'Patient/does-not-exist/_history/1')).status, 404);
@@ -140,7 +151,7 @@ describe('FHIR conditional create and update', () => {
   it('creates once with If-None-Exist and then returns the existing resource with 200', async () => {
     const body = patient('COND-1');
     const first = await h.call('POST', 'Patient', { body, headers: { 'if-none-exist': 'identifier=urn:oid:2.16.156.10011.1.1|COND-1' } });
-    const second = await h.call('POST', 'Patient', { body, headers: { 'if-none-exist': 'identifier=urn:oid:2.16.156.10011.1.1|COND-1' } });
+    const second = await h.call('POST', 'Patient', { body, headers: { 'if-none-exist': 'Patient?identifier=urn:oid:2.16.156.10011.1.1|COND-1' } });
     assert.equal(first.status, 201);
     assert.equal(second.status, 200);
     assert.equal(second.resource.id, first.resource.id);

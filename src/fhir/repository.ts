@@ -109,7 +109,9 @@ export class FhirRepository {
    * transaction-scoped advisory lock, so two concurrent senders of the same conditional create store it once.
    */
   async conditionalMatch(tx: Queryable, resourceType: string, query: string): Promise<string | undefined> {
-    if (!query.trim()) fail(badRequest('Empty conditional query'));
+    // Clients send If-None-Exist as `identifier=…`, `?identifier=…` or `Patient?identifier=…`: all mean the same.
+    query = query.trim().replace(/^[A-Za-z]*\?/, '');
+    if (!query) fail(badRequest('Empty conditional query'));
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${resourceType}?${query}`]);
     const ids = await findIds(tx, resourceType, query);
     if (ids.length > 1) fail(precondition(`Conditional ${resourceType}?${query} matched more than one resource`));
@@ -144,6 +146,7 @@ export class FhirRepository {
   async history(resourceType: string | undefined, id: string | undefined, query: Array<[string, string]>, baseUrl: string): Promise<Bundle> {
     const params = new Map(query);
     const count = Math.min(Number(params.get('_count') ?? 100) || 100, 1000);
+    const offset = Math.max(Number(params.get('_offset') ?? 0) || 0, 0);
     const since = params.get('_since');
     const args: unknown[] = [];
     const where: string[] = [];
@@ -159,11 +162,16 @@ export class FhirRepository {
       .map((t) => `SELECT resource_type, id, version_id, last_updated, deleted, content FROM ${t} ${cond}`)
       .join(' UNION ALL ');
     const r = await this.db.query<{ resource_type: string; id: string; version_id: number; last_updated: Date; deleted: boolean; content: Resource }>(
-      `${sql} ORDER BY last_updated DESC, version_id DESC, id LIMIT ${count}`,
+      `${sql} ORDER BY last_updated DESC, version_id DESC, id LIMIT ${count + 1} OFFSET ${offset}`,
       args,
     );
-    if (id && resourceType && !r.rows.length) fail(notFoundText(`${resourceType}/${id} not found`));
-    const entry: BundleEntry[] = r.rows.map((row) => ({
+    if (id && resourceType && !r.rows.length && !offset) fail(notFoundText(`${resourceType}/${id} not found`));
+    const hasNext = r.rows.length > count;
+    const rows = hasNext ? r.rows.slice(0, count) : r.rows;
+    const path = [resourceType, id, '_history'].filter(Boolean).join('/');
+    const page = (o: number) => `${baseUrl}/${path}?${new URLSearchParams([...query.filter(([k]) => k !== '_offset' && k !== '_count'), ['_count', String(count)], ['_offset', String(o)]])}`;
+    const link = [{ relation: 'self', url: page(offset) }, ...(hasNext ? [{ relation: 'next', url: page(offset + count) }] : [])];
+    const entry: BundleEntry[] = rows.map((row) => ({
       fullUrl: `${baseUrl}/${row.resource_type}/${row.id}`,
       ...(row.deleted ? {} : { resource: row.content }),
       request: {
@@ -176,7 +184,7 @@ export class FhirRepository {
         lastModified: row.last_updated.toISOString(),
       },
     }));
-    return { resourceType: 'Bundle', type: 'history', entry };
+    return { resourceType: 'Bundle', type: 'history', link, entry };
   }
 }
 

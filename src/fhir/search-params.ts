@@ -49,7 +49,7 @@ export const SEARCH_PARAMS: SearchParamDef[] = [
   { code: 'link', type: 'reference', column: 'refs', description: 'Another Patient resource concerning the same person', targets: ['Patient', 'RelatedPerson'], paths: ['Patient.link.other'] },
   // The Patient a clinical resource is about
   { code: 'patient', type: 'reference', column: 'refs', description: 'The Patient the resource is about', targets: ['Patient'], patientKey: true,
-    paths: [...SUBJECT_TYPES.map((t) => `${t}.subject`), 'Immunization.patient', 'AllergyIntolerance.patient'] },
+    paths: [...SUBJECT_TYPES.map((t) => `${t}.subject`), 'Immunization.patient', 'AllergyIntolerance.patient', 'Consent.patient', 'AuditEvent.entity.what'] },
   { code: 'subject', type: 'reference', column: 'refs', description: 'The subject of the resource', targets: ['Patient', 'Group', 'Device', 'Location'],
     paths: SUBJECT_TYPES.map((t) => `${t}.subject`) },
   { code: 'encounter', type: 'reference', column: 'refs', description: 'The encounter of the resource', targets: ['Encounter'],
@@ -63,13 +63,13 @@ export const SEARCH_PARAMS: SearchParamDef[] = [
     paths: ['Observation.category', 'Condition.category', 'Procedure.category', 'DiagnosticReport.category', 'MedicationRequest.category', 'AllergyIntolerance.category'] },
   { code: 'class', type: 'token', column: 'categories', description: 'Classification of the encounter (inpatient, outpatient …)', paths: ['Encounter.class'] },
   { code: 'status', type: 'token', column: 'tokens', description: 'The status',
-    paths: ['Encounter.status', 'Observation.status', 'DiagnosticReport.status', 'MedicationRequest.status', 'Procedure.status', 'Immunization.status', 'Location.status', 'Medication.status'] },
+    paths: ['Encounter.status', 'Observation.status', 'DiagnosticReport.status', 'MedicationRequest.status', 'Procedure.status', 'Immunization.status', 'Location.status', 'Medication.status', 'Consent.status'] },
   { code: 'clinical-status', type: 'token', column: 'tokens', description: 'The clinical status', paths: ['Condition.clinicalStatus', 'AllergyIntolerance.clinicalStatus'] },
   { code: 'verification-status', type: 'token', column: 'tokens', description: 'The verification status', paths: ['Condition.verificationStatus', 'AllergyIntolerance.verificationStatus'] },
   { code: 'intent', type: 'token', column: 'tokens', description: 'The intent of the request', paths: ['MedicationRequest.intent'] },
   // Dates: each type has one date column (date_lo/date_hi)
   { code: 'date', type: 'date', column: 'date', description: 'When the event happened',
-    paths: ['Encounter.period', 'Observation.effective[x]', 'DiagnosticReport.effective[x]', 'Procedure.performed[x]', 'Immunization.occurrence[x]'] },
+    paths: ['Encounter.period', 'Observation.effective[x]', 'DiagnosticReport.effective[x]', 'Procedure.performed[x]', 'Immunization.occurrence[x]', 'AuditEvent.recorded', 'Consent.dateTime'] },
   { code: 'onset-date', type: 'date', column: 'date', description: 'Date the condition began', paths: ['Condition.onset[x]'] },
   { code: 'authoredon', type: 'date', column: 'date', description: 'When the prescription was written', paths: ['MedicationRequest.authoredOn'] },
   // References a record viewer follows with _include
@@ -84,6 +84,12 @@ export const SEARCH_PARAMS: SearchParamDef[] = [
   { code: 'asserter', type: 'reference', column: 'refs', description: 'Who asserted the condition', targets: ['Practitioner', 'PractitionerRole', 'Patient', 'RelatedPerson'], paths: ['Condition.asserter'] },
   { code: 'location', type: 'reference', column: 'refs', description: 'Where it happened', targets: ['Location'], paths: ['Encounter.location.location', 'Immunization.location'] },
   { code: 'partof', type: 'reference', column: 'refs', description: 'The organization this one is part of', targets: ['Organization'], paths: ['Organization.partOf', 'Location.partOf'] },
+  // Audit (issue 6, src/audit): AuditEvents are stored with patient_key = the EMPI person they concern. `agent` is the
+  // user id of AuditEvent.agent.who.identifier — a token here, because platform users are not Practitioner resources.
+  { code: 'agent', type: 'token', column: 'tokens', description: 'User id of the agent (AuditEvent.agent.who.identifier)', paths: ['AuditEvent.agent.who.identifier'] },
+  { code: 'altid', type: 'token', column: 'tokens', description: 'Alternative user identity of the agent', paths: ['AuditEvent.agent.altId'] },
+  { code: 'outcome', type: 'token', column: 'tokens', description: 'Whether the event succeeded (0) or failed (4, 8, 12)', paths: ['AuditEvent.outcome'] },
+  { code: 'action', type: 'token', column: 'tokens', description: 'Type of action performed (C R U D E)', paths: ['AuditEvent.action'] },
   { code: 'based-on', type: 'reference', column: 'refs', description: 'The request this fulfils', targets: ['ServiceRequest', 'CarePlan', 'MedicationRequest'], paths: ['Observation.basedOn', 'DiagnosticReport.basedOn', 'Procedure.basedOn'] },
 ];
 

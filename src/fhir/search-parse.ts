@@ -86,6 +86,8 @@ function parseResultParam(req: SearchRequest, name: string, value: string, lenie
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0) fail(badRequest(`_count must be a non-negative integer`, '_count'));
       req.count = Math.min(n, MAX_COUNT);
+      // _count=0 asks for the total only (a page of zero entries would have an endless chain of next links).
+      if (n === 0) req.countOnly = req.total = true;
       return;
     }
     case '_offset': {

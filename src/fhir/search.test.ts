@@ -170,6 +170,9 @@ describe('FHIR search', () => {
     assert.equal(r.resource.total, 2);
     assert.deepEqual(r.resource.entry, []);
     assert.equal((await h.call('GET', 'Observation', { query: '_summary=text' })).status, 400);
+    const zero = await h.call('GET', 'Observation', { query: '_count=0' });
+    assert.equal(zero.resource.total, 3);
+    assert.ok(!zero.resource.link.some((l: any) => l.relation === 'next'));
   });
 
   it('searches with POST _search and a form body', async () => {
