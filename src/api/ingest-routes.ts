@@ -102,6 +102,7 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     const inst = await findInstitution(deps.db, ref);
     const addresses = Array.isArray(body.addresses) ? body.addresses.map(String) : [];
     const s = await addHl7Sender(deps.db, { institutionId: inst.id, msh3, msh4, allowedAddresses: addresses });
+    ingest.senders.invalidate();
     return reply.code(201).send({ institution_id: s.institutionId, msh3: s.msh3, msh4: s.msh4, addresses: s.allowedAddresses });
   });
 

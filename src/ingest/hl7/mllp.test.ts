@@ -102,6 +102,15 @@ describe(`HL7 v2 over MLLP on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlit
     assert.equal(await stored('U-1'), 0);
   });
 
+  it('rejects a registered sender sending from an address outside its allowlist', async () => {
+    await addHl7Sender(db, { institutionId: 'county-hosp', msh3: 'PACS', msh4: 'COUNTY-HOSP', allowedAddresses: ['10.1.2.3'] });
+    ingest.senders.invalidate(); // as the operator API does after a registration
+    const ack = await send(client, adt('ADDR-1', { app: 'PACS' }));
+    assert.equal(seg(ack, 'MSA')[1], 'AR');
+    assert.match(seg(ack, 'MSA')[3], /may not send from 127\.0\.0\.1/);
+    assert.equal(await stored('ADDR-1'), 0);
+  });
+
   it('accepts LF and CRLF segment separators, Z-segments and a UTF-8 BOM, keeping the bytes verbatim', async () => {
     for (const [id, sep] of [['LF-1', '\n'], ['CRLF-1', '\r\n']] as const) {
       assert.equal(seg(await send(client, adt(id, { sep, z: true })), 'MSA')[1], 'AA', id);

@@ -35,7 +35,8 @@ export async function removeHl7Sender(db: Queryable, msh3: string, msh4: string)
 
 /**
  * The sender table held in memory for the MLLP hot path (thousands of messages a second), reloaded every `ttlMs` and
- * — at most once a second — on a miss, so a sender registered a moment ago is recognised at once.
+ * — at most once a second — on a miss; the operator API invalidates it on registration, so a new sender is
+ * recognised at once.
  */
 export class SenderRegistry {
   readonly #db: Queryable;
@@ -54,6 +55,11 @@ export class SenderRegistry {
     const age = Date.now() - this.#loadedAt;
     if (age > this.#ttlMs || (!this.#map.has(key) && age > 1000)) await this.#reload();
     return this.#map.get(key);
+  }
+
+  /** Forget the cached table (after a registration through the operator API), so the next message reloads it. */
+  invalidate(): void {
+    this.#loadedAt = 0;
   }
 
   #reload(): Promise<void> {
