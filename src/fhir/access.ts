@@ -24,6 +24,8 @@ export interface AccessRequest {
   id?: string;
   /** The resource being written, when there is one (for rules that look at its subject). */
   resource?: unknown;
+  /** The request's query parameters (for rules that look at a search's `patient`, issue 6). */
+  query?: Array<[string, string]>;
 }
 
 /**

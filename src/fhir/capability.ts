@@ -45,7 +45,7 @@ export function buildCapabilityStatement(baseUrl: string, services: FhirServices
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
-    date: new Date(0).toISOString().slice(0, 10),
+    date: services.repo.clock().toISOString().slice(0, 10),
     kind: 'instance',
     software: { name: 'HealthBrain' },
     implementation: { description: 'HealthBrain regional health information platform FHIR R4 server', url: baseUrl },

@@ -197,9 +197,16 @@ function addPrefixes(out: string[], code: string, raw: string): void {
 }
 
 /**
+ * The zone of dates and dateTimes that carry none. FHIR reads them in the server's local time
+ * (https://hl7.org/fhir/R4/search.html#date); this platform serves Chinese regions, all on China Standard Time, so
+ * `birthdate=1980-01-01` and an Observation at 07:00 +08:00 on that day agree. Applied to stored and searched values.
+ */
+export const IMPLICIT_ZONE = '+08:00';
+const IMPLICIT_OFFSET_MS = 8 * 3_600_000;
+
+/**
  * The instant range [lo, hi) a date, dateTime, instant or Period covers, per FHIR's implicit precision
- * (https://hl7.org/fhir/R4/search.html#date). Dates without a zone are read as UTC on both the stored and the
- * searched side, so comparisons are consistent. An open Period end is 'infinity'.
+ * (https://hl7.org/fhir/R4/search.html#date). An open Period end is 'infinity'.
  */
 export function dateRangeOf(v: unknown): [string, string] | undefined {
   if (typeof v === 'string') return precisionRange(v);
@@ -218,16 +225,17 @@ export function precisionRange(s: string): [string, string] | undefined {
   let m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(s);
   if (m) {
     const y = Number(m[1]);
+    const local = (ms: number) => iso(ms - IMPLICIT_OFFSET_MS);
     if (m[3]) {
       const lo = Date.UTC(y, Number(m[2]) - 1, Number(m[3]));
-      return [iso(lo), iso(lo + 86_400_000)];
+      return [local(lo), local(lo + 86_400_000)];
     }
-    if (m[2]) return [iso(Date.UTC(y, Number(m[2]) - 1, 1)), iso(Date.UTC(y, Number(m[2]), 1))];
-    return [iso(Date.UTC(y, 0, 1)), iso(Date.UTC(y + 1, 0, 1))];
+    if (m[2]) return [local(Date.UTC(y, Number(m[2]) - 1, 1)), local(Date.UTC(y, Number(m[2]), 1))];
+    return [local(Date.UTC(y, 0, 1)), local(Date.UTC(y + 1, 0, 1))];
   }
   m = /^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.exec(s);
   if (!m) return undefined;
-  const t = Date.parse(m[5] ? s : s + 'Z');
+  const t = Date.parse(m[5] ? s : s + IMPLICIT_ZONE);
   if (Number.isNaN(t)) return undefined;
   const step = m[4] ? 1 : m[3] ? 1000 : 60_000;
   return [iso(t), iso(t + step)];

@@ -28,8 +28,8 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
   const parts = req.path.replace(/^\/+|\/+$/g, '').split('/').filter(Boolean);
   const [type, id, sub, vid] = parts;
   if (parts.length > 4) fail(notFoundText(`Unknown path ${req.path}`));
-  const guard = (interaction: Interaction, resourceType: string, extra: { id?: string; resource?: unknown } = {}) =>
-    checkAccess(ctx, { interaction, resourceType, ...extra }, services.accessRules);
+  const guard = (interaction: Interaction, resourceType: string, extra: { id?: string; resource?: unknown; query?: Array<[string, string]> } = {}) =>
+    checkAccess(ctx, { interaction, resourceType, query: req.query, ...extra }, services.accessRules);
   const writeCtx = { institutionId: ctx.actor.institutionId };
 
   if (!type) {
@@ -71,8 +71,8 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
     }
   }
   if (id === '_search' && req.method === 'POST') {
-    await guard('search-type', type);
     const query = [...req.query, ...formParams(req.body)];
+    await guard('search-type', type, { query });
     return { outcome: allOk, resource: await repo.search(type, query, searchOpts(req, ctx, services)) };
   }
   if (id === '_history' && req.method === 'GET') {

@@ -53,7 +53,7 @@ export function recordBundle(): Record<string, unknown> {
       }),
       entry('urn:uuid:o3', {
         resourceType: 'Observation', status: 'preliminary', code: { coding: [{ system: LOINC, code: '2345-7' }] },
-        subject: { reference: 'urn:uuid:p2' }, effectiveDateTime: '2023-12-31T23:00:00Z',
+        subject: { reference: 'urn:uuid:p2' }, effectiveDateTime: '2023-12-31T12:00:00Z',
       }),
       entry('urn:uuid:dr1', {
         resourceType: 'DiagnosticReport', status: 'final', code: { coding: [{ system: LOINC, code: '24323-8' }] },

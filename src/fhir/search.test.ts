@@ -92,6 +92,8 @@ describe('FHIR search', () => {
     assert.deepEqual(await find('Observation', 'date=2024'), ['o1', 'o2']);
     assert.deepEqual(await find('Observation', 'date=ge2024-01-01&date=lt2024-02-01'), ['o2']);
     assert.deepEqual(await find('Observation', 'date=2024-03-05T01:10:00Z'), ['o1']);
+    assert.deepEqual(await find('Observation', 'date=2024-03-05T09:10'), ['o1'], 'a dateTime without zone is China Standard Time');
+    assert.deepEqual(await find('Observation', 'date=2023-12-31'), ['o3'], '12:00Z is 20:00 on the 31st in China');
     assert.deepEqual(await find('Observation', 'date=sa2024-01-15'), ['o1']);
     assert.deepEqual(await find('Observation', 'date=eb2024-01-01'), ['o3']);
     assert.deepEqual(await find('Observation', 'category:missing=true'), ['o3']);
