@@ -1,3 +1,4 @@
+import { registerEmpiOperations } from '../empi/index.ts';
 import type { FhirServices } from '../fhir/index.ts';
 import type { Db } from '../store/index.ts';
 
@@ -10,4 +11,4 @@ import type { Db } from '../store/index.ts';
  */
 export type FhirExtension = (services: FhirServices, db: Db) => void | Promise<void>;
 
-export const fhirExtensions: FhirExtension[] = [];
+export const fhirExtensions: FhirExtension[] = [registerEmpiOperations];

@@ -1,5 +1,6 @@
 import { adminRoutes } from './admin-routes.ts';
 import { authRoutes } from './auth-routes.ts';
+import { empiRoutes } from './empi-routes.ts';
 import type { RoutePlugin } from './deps.ts';
 import { fhirRoutes } from './fhir-routes.ts';
 import { healthRoutes } from './health-routes.ts';
@@ -13,4 +14,4 @@ import { webRoutes } from './web-routes.ts';
  * public index.ts, uses `requireOperator(deps)` / `requireActor(deps)` from authenticate.ts as preHandler, throws
  * HttpError / AuthError / OperationOutcomeError for errors, and may add its own content-type parsers (HL7, CSV).
  */
-export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, fhirRoutes, ingestRoutes, terminologyRoutes, webRoutes];
+export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, empiRoutes, fhirRoutes, ingestRoutes, terminologyRoutes, webRoutes];

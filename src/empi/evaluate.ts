@@ -51,13 +51,22 @@ export function pairwiseMetrics(predicted: Map<string, string>, truth: Map<strin
   return { records, truePersons: tru.size, predictedPersons: pred.size, truePairs, predictedPairs, truePositives, precision, recall, f1 };
 }
 
-/** Evaluates the registry's current links against `truth` (patient_key → true person id). */
-export async function evaluateAgainst(q: Queryable, truth: Map<string, string>): Promise<Evaluation> {
-  const { rows } = await q.query<{ patient_key: string; pid: string }>(
-    `SELECT r.patient_key, CASE WHEN p.merged_into IS NULL THEN r.person_id ELSE empi_resolve(r.person_id) END AS pid
-     FROM empi_record r JOIN empi_person p ON p.person_id = r.person_id`,
+/**
+ * Evaluates the registry's current links against `truth`. Records are keyed by patient_key, or (`by` =
+ * 'institution-mrn') by `<institution code>|<MRN>` as the synthetic county's truth is — the code from the platform's
+ * institution register when present (institution ids are the platform's own), else the institution id itself.
+ */
+export async function evaluateAgainst(q: Queryable, truth: Map<string, string>, by: 'patient-key' | 'institution-mrn' = 'patient-key'): Promise<Evaluation> {
+  const hasInstitutions = (await q.query<{ t: string | null }>(`SELECT to_regclass('institution')::text AS t`)).rows[0].t !== null;
+  const key =
+    by === 'patient-key' ? 'r.patient_key' : hasInstitutions ? `COALESCE(i.code, r.institution_id) || '|' || r.local_value` : `r.institution_id || '|' || r.local_value`;
+  const join = by === 'institution-mrn' && hasInstitutions ? 'LEFT JOIN institution i ON i.id = r.institution_id' : '';
+  const { rows } = await q.query<{ patient_key: string; k: string; pid: string }>(
+    `SELECT r.patient_key, ${key} AS k, CASE WHEN p.merged_into IS NULL THEN r.person_id ELSE empi_resolve(r.person_id) END AS pid
+     FROM empi_record r JOIN empi_person p ON p.person_id = r.person_id ${join}`,
   );
-  const predicted = new Map(rows.map((r) => [r.patient_key, r.pid]));
+  const keyOf = new Map(rows.map((r) => [r.patient_key, r.k]));
+  const predicted = new Map(rows.map((r) => [r.k, r.pid]));
   const m = pairwiseMetrics(predicted, truth);
   const reviews = (await q.query<{ patient_key_a: string; patient_key_b: string }>(`SELECT patient_key_a, patient_key_b FROM empi_review WHERE status = 'pending'`)).rows;
   let reviewTrueMatches = 0;
@@ -69,11 +78,13 @@ export async function evaluateAgainst(q: Queryable, truth: Map<string, string>):
     return r;
   };
   for (const v of reviews) {
-    const ta = truth.get(v.patient_key_a);
-    if (ta === undefined || ta !== truth.get(v.patient_key_b)) continue;
+    const ka = keyOf.get(v.patient_key_a) ?? '';
+    const kb = keyOf.get(v.patient_key_b) ?? '';
+    const ta = truth.get(ka);
+    if (ta === undefined || ta !== truth.get(kb)) continue;
     reviewTrueMatches++;
-    const a = find(predicted.get(v.patient_key_a)!);
-    const b = find(predicted.get(v.patient_key_b)!);
+    const a = find(predicted.get(ka)!);
+    const b = find(predicted.get(kb)!);
     if (a !== b) parent.set(a, b);
   }
   const after = pairwiseMetrics(new Map([...predicted].map(([k, p]) => [k, find(p)])), truth);
@@ -86,8 +97,11 @@ export async function evaluateAgainst(q: Queryable, truth: Map<string, string>):
   };
 }
 
-/** Evaluates against a synthetic county's truth directory (format: docs/SYNTH.md). */
-export async function evaluate(q: Queryable, truthDir: string): Promise<Evaluation> {
+/**
+ * Evaluates against a synthetic county's truth: a directory (the truth dir or the county dir holding truth/), or the
+ * truth as a parsed map. Records are matched to the truth by institution code and MRN.
+ */
+export async function evaluate(q: Queryable, truth: string | Map<string, string>): Promise<Evaluation> {
   const { loadTruth } = await import('./truth.ts');
-  return evaluateAgainst(q, await loadTruth(truthDir));
+  return evaluateAgainst(q, typeof truth === 'string' ? loadTruth(truth) : truth, 'institution-mrn');
 }

@@ -9,14 +9,17 @@
  */
 export { featuresOf, RESIDENT_ID_SYSTEM, HEALTH_CARD_SYSTEM, PERSON_ID_SYSTEM, type MatchInput, type RecordFeatures } from './features.ts';
 export { matchIncoming, type MatchOptions, type MatchResult } from './match-incoming.ts';
-export { matchCandidates, pixLookup, pdqSearch, type MatchCandidate, type PixResult, type PdqParams } from './pix-pdq.ts';
+export { matchCandidates, pixLookup, pixParameters, pdqSearch, goldenPatient, type MatchCandidate, type PixResult, type PdqParams } from './pix-pdq.ts';
+export { registerEmpiOperations } from './fhir-operations.ts';
+export { EmpiError } from './errors.ts';
 export { batchDedupe, type BatchResult } from './batch-dedupe.ts';
 export { stageRecords } from './stage.ts';
 export { trainModel, type TrainResult } from './train.ts';
 export { patientKeysOfPerson, personOfPatient, getPerson, type PersonView } from './registry.ts';
 export { mergePersons, unmergePersons, mergeByA40, applyPatientLinks, personHistory } from './merge.ts';
-export { listReviews, getReview, decideReview, type ReviewItem } from './review.ts';
-export { evaluate, type Evaluation } from './evaluate.ts';
+export { listReviews, getReview, decideReview, labelledPairs, type ReviewItem } from './review.ts';
+export { evaluate, evaluateAgainst, type Evaluation } from './evaluate.ts';
+export { truthFromCsv, loadTruth } from './truth.ts';
 export { DEFAULT_THRESHOLDS, type Thresholds } from './decision.ts';
 export { normalizeName, type NormalizedName } from './normalize/name.ts';
 export { normalizePhone } from './normalize/phone.ts';

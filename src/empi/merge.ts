@@ -7,6 +7,7 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/index.ts';
+import { EmpiError } from './errors.ts';
 import { refreshGolden } from './registry.ts';
 import { enqueueReview } from './review.ts';
 
@@ -27,7 +28,7 @@ export interface MergeOptions {
 export async function mergePersons(q: Queryable, survivorId: string, mergedId: string, options: MergeOptions = {}): Promise<number | undefined> {
   const survivor = await resolve(q, survivorId);
   const merged = await resolve(q, mergedId);
-  if (!survivor || !merged) throw new Error(`unknown person ${!survivor ? survivorId : mergedId}`);
+  if (!survivor || !merged) throw new EmpiError('not-found', `unknown person ${!survivor ? survivorId : mergedId}`);
   if (survivor === merged) return undefined;
   await q.query('UPDATE empi_person SET merged_into = $1, updated_at = now() WHERE person_id = $2', [survivor, merged]);
   const { rows } = await q.query<{ event_id: number }>(
@@ -48,8 +49,8 @@ export async function unmergePersons(q: Queryable, mergeEventId: number, options
     [mergeEventId],
   );
   const ev = rows[0];
-  if (!ev || ev.kind !== 'merge') throw new Error(`event ${mergeEventId} is not a merge`);
-  if (ev.undone_by) throw new Error(`merge ${mergeEventId} was already undone by event ${ev.undone_by}`);
+  if (!ev || ev.kind !== 'merge') throw new EmpiError('not-found', `event ${mergeEventId} is not a merge`);
+  if (ev.undone_by) throw new EmpiError('conflict', `merge ${mergeEventId} was already undone by event ${ev.undone_by}`);
   await q.query('UPDATE empi_person SET merged_into = NULL, updated_at = now() WHERE person_id = $1 AND merged_into = $2', [ev.other_person_id, ev.person_id]);
   const un = await q.query<{ event_id: number }>(
     `INSERT INTO empi_event (kind, person_id, other_person_id, actor, detail) VALUES ('unmerge', $1, $2, $3, $4) RETURNING event_id`,

@@ -9,6 +9,7 @@ import type { Queryable } from '../store/index.ts';
 import { findCandidates } from './candidates.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './decision.ts';
 import { featuresOf, HEALTH_CARD_SYSTEM, PERSON_ID_SYSTEM, RESIDENT_ID_SYSTEM } from './features.ts';
+import { EmpiError } from './errors.ts';
 import { recordByIdentifier } from './merge.ts';
 import type { FieldEvidence } from './model.ts';
 import { loadModel } from './model-store.ts';
@@ -163,7 +164,7 @@ export async function pdqSearch(q: Queryable, params: PdqParams): Promise<{ tota
     const byRid = rid ? ` OR r.resident_id = ${arg(rid.id)}` : '';
     where.push(system ? `(r.identifiers @> ARRAY[${arg(`${system}|${value}`)}::text]${byRid})` : `(r.local_value = ${arg(value)}${byRid})`);
   }
-  if (where.length === 1) throw new Error('PDQ search needs at least one criterion');
+  if (where.length === 1) throw new EmpiError('invalid', 'PDQ search needs at least one criterion');
   const { rows } = await q.query<{ pid: string }>(
     `SELECT DISTINCT CASE WHEN pp.merged_into IS NULL THEN r.person_id ELSE empi_resolve(r.person_id) END AS pid
      FROM empi_record r JOIN empi_person pp ON pp.person_id = r.person_id WHERE ${where.join(' AND ')} ORDER BY 1 LIMIT 1000`,

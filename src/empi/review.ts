@@ -4,6 +4,7 @@
  * pairs (`labelledPairs`), and a "not the same person" decision keeps the pair apart in later batch runs.
  */
 import type { Queryable } from '../store/index.ts';
+import { EmpiError } from './errors.ts';
 import type { RecordFeatures } from './features.ts';
 import { mergePersons } from './merge.ts';
 import type { FieldEvidence } from './model.ts';
@@ -86,9 +87,9 @@ export async function decideReview(
   options: { actor?: string; note?: string } = {},
 ): Promise<{ status: ReviewItem['status']; mergeEventId?: number }> {
   const { rows } = await q.query('SELECT * FROM empi_review WHERE review_id = $1', [reviewId]);
-  if (!rows[0]) throw new Error(`no review item ${reviewId}`);
+  if (!rows[0]) throw new EmpiError('not-found', `no review item ${reviewId}`);
   const item = toItem(rows[0]);
-  if (item.status !== 'pending') throw new Error(`review item ${reviewId} was already decided (${item.status})`);
+  if (item.status !== 'pending') throw new EmpiError('conflict', `review item ${reviewId} was already decided (${item.status})`);
   const status = decision === 'link' ? 'linked' : 'not-linked';
   let mergeEventId: number | undefined;
   const pa = await personOfPatient(q, item.patientKeyA);

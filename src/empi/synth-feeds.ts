@@ -134,7 +134,4 @@ export function readSynthPatients(dir: string): SynthPatients {
 }
 
 /** truth/mrns.csv as patient key (`<inst>|<mrn>`) → true person id. */
-export function readSynthTruth(truthDir: string): Map<string, string> {
-  const rows = parse(readFileSync(join(truthDir, 'mrns.csv'), 'utf8'), { columns: true, skip_empty_lines: true }) as Array<{ inst: string; mrn: string; person: string }>;
-  return new Map(rows.map((r) => [`${r.inst}|${r.mrn}`, r.person]));
-}
+export { loadTruth as readSynthTruth } from './truth.ts';

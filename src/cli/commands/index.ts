@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerDemo } from './demo.ts';
+import { register as registerEmpi } from './empi.ts';
 import { register as registerIngest } from './ingest.ts';
 import { register as registerInstitution } from './institution.ts';
 import { register as registerServe } from './serve.ts';
@@ -13,6 +14,7 @@ import { register as registerToken } from './token.ts';
  */
 export function registerCommands(program: Command): void {
   registerDemo(program);
+  registerEmpi(program);
   registerIngest(program);
   registerInstitution(program);
   registerServe(program);
