@@ -11,7 +11,7 @@ import { renderVisitFhir } from './fhir-feed.ts';
 import { patientRow, renderPublicHealthCsv, renderVisitCsv } from './csv-feed.ts';
 import { isoDay } from './dates.ts';
 import type { Household, Person } from './model.ts';
-import { ChunkOutput, concatOwned, utf8Owned, type InstCounts } from './output.ts';
+import { ChunkOutput, type InstCounts } from './output.ts';
 import { Rng } from './prng.ts';
 import { RenderContext } from './render-context.ts';
 import type { World } from './world.ts';
@@ -47,7 +47,7 @@ export function generateChunk(world: World, chunk: number): ChunkResult {
   const ids = new IdAllocator(chunk, world.chunks);
   const households = generateHouseholds(world, chunk, rng, ids, quota);
   const gbk = new Set(world.county.institutions.filter((i) => i.encoding === 'gbk').map((i) => i.feedDir));
-  const out = new ChunkOutput((file, text) => (gbk.has(file.slice(0, file.lastIndexOf('/'))) ? iconv.encode(text, 'gbk') : utf8Owned(text)));
+  const out = new ChunkOutput((file) => gbk.has(file.slice(0, file.lastIndexOf('/'))), (text) => iconv.encode(text, 'gbk'));
   const ctx = new RenderContext(world, chunk, new Rng(world.seed, chunk, 0xfeed), out);
   const ph = world.roles.publicHealth;
   const archiveSeq = new Map<string, number>();
@@ -65,14 +65,12 @@ export function generateChunk(world: World, chunk: number): ChunkResult {
       const babies = hh.members.filter((m) => m.motherId === p.id);
       const events = careEvents(world, p, babies, rng, p.motherId ? birthInst.get(p.id) : undefined);
       renderPerson(ctx, hh, p, events, birthInst, archiveNo, ph);
-      out.persons.push(personTruth(world, p));
+      out.persons.write(`${personTruth(world, p)}\n`);
     }
   }
-  out.flush();
   return {
     chunk, persons: quota, households: households.length, outbreakCases: out.outbreakCases,
-    feeds: [...out.feeds].map(([file, parts]) => [file, concatOwned(parts)]),
-    truth: concatOwned(out.truthBytes), persons_: concatOwned(out.personBytes), mrns: concatOwned(out.mrnBytes), counts: [...out.counts],
+    feeds: out.feeds(), truth: out.truth.bytes(), persons_: out.persons.bytes(), mrns: out.mrns.bytes(), counts: [...out.counts],
   };
 }
 

@@ -63,70 +63,89 @@ export interface InstCounts {
   files: Record<string, number>;
 }
 
-/** Copies parts into one buffer that owns its memory (never Node's shared pool), so it can be transferred. */
-export function concatOwned(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0].byteOffset === 0 && parts[0].buffer.byteLength === parts[0].length) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = Buffer.allocUnsafeSlow(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+/**
+ * An append-only UTF-8 byte buffer that owns its memory (never Node's shared pool, so it can be transferred to
+ * another thread). Records are encoded straight into it: no intermediate strings to join, little garbage.
+ */
+export class ByteSink {
+  private buf: Buffer;
+  length = 0;
 
-/** UTF-8 bytes in a buffer of their own (not Node's shared pool). */
-export function utf8Owned(text: string): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
-  b.write(text, 'utf8');
-  return b;
+  constructor(capacity = 1 << 16) {
+    this.buf = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  write(text: string): void {
+    // A UTF-16 code unit never needs more than 3 UTF-8 bytes.
+    const need = this.length + text.length * 3;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    this.length += this.buf.write(text, this.length, 'utf8');
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    const need = this.length + bytes.length;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** The bytes written: a view at offset 0 of a buffer this sink owns. */
+  bytes(): Uint8Array {
+    return new Uint8Array(this.buf.buffer, 0, this.length);
+  }
 }
 
 export class ChunkOutput {
-  /** Text per relative feed file not yet encoded, in write order. */
-  private readonly pending = new Map<string, string[]>();
-  /** Encoded bytes per relative feed file. */
-  readonly feeds = new Map<string, Uint8Array[]>();
-  truth: string[] = [];
-  persons: string[] = [];
-  mrns: string[] = [];
-  readonly truthBytes: Uint8Array[] = [];
-  readonly personBytes: Uint8Array[] = [];
-  readonly mrnBytes: Uint8Array[] = [];
+  /** UTF-8 feed files are encoded as records arrive; GBK files collect text and are encoded in batches. */
+  private readonly sinks = new Map<string, ByteSink>();
+  private readonly gbkText = new Map<string, string[]>();
+  readonly truth = new ByteSink(1 << 20);
+  readonly persons = new ByteSink(1 << 18);
+  readonly mrns = new ByteSink(1 << 16);
   readonly counts = new Map<string, InstCounts>();
   outbreakCases = 0;
-  private readonly encode: (file: string, text: string) => Uint8Array;
+  private readonly isGbk: (file: string) => boolean;
+  private readonly encodeGbk: (text: string) => Uint8Array;
 
-  constructor(encode: (file: string, text: string) => Uint8Array) {
-    this.encode = encode;
+  constructor(isGbk: (file: string) => boolean, encodeGbk: (text: string) => Uint8Array) {
+    this.isGbk = isGbk;
+    this.encodeGbk = encodeGbk;
   }
 
   write(file: string, text: string): void {
-    const parts = this.pending.get(file);
-    if (parts) parts.push(text);
-    else this.pending.set(file, [text]);
+    if (this.isGbk(file)) {
+      const parts = this.gbkText.get(file);
+      if (parts) parts.push(text);
+      else this.gbkText.set(file, [text]);
+      return;
+    }
+    let sink = this.sinks.get(file);
+    if (!sink) this.sinks.set(file, (sink = new ByteSink()));
+    sink.write(text);
   }
 
-  /** Encodes what has accumulated so far, keeping the chunk's string memory small. */
+  /** Encodes the GBK text collected so far (keeps string memory small). */
   flush(): void {
-    for (const [file, parts] of this.pending) {
-      const b = this.encode(file, parts.join(''));
-      const list = this.feeds.get(file);
-      if (list) list.push(b);
-      else this.feeds.set(file, [b]);
+    for (const [file, parts] of this.gbkText) {
+      let sink = this.sinks.get(file);
+      if (!sink) this.sinks.set(file, (sink = new ByteSink()));
+      sink.writeBytes(this.encodeGbk(parts.join('')));
     }
-    this.pending.clear();
-    const lines = (a: string[], into: Uint8Array[]) => {
-      if (a.length) into.push(utf8Owned(`${a.join('\n')}\n`));
-    };
-    lines(this.truth, this.truthBytes);
-    lines(this.persons, this.personBytes);
-    lines(this.mrns, this.mrnBytes);
-    this.truth = [];
-    this.persons = [];
-    this.mrns = [];
+    this.gbkText.clear();
+  }
+
+  /** Encoded bytes per relative feed file. */
+  feeds(): [string, Uint8Array][] {
+    this.flush();
+    return [...this.sinks].map(([file, sink]) => [file, sink.bytes()]);
   }
 
   /** Records a source record: its truth line and the counts. */
@@ -162,6 +181,6 @@ export class ChunkOutput {
     if (t.outbreak) line += ',"outbreak":true';
     if (t.controlled !== undefined) line += `,"controlled":${t.controlled}`;
     if (t.mergedMrn) line += `,"mergedMrn":${q(t.mergedMrn)}`;
-    this.truth.push(`${line}}`);
+    this.truth.write(`${line}}\n`);
   }
 }

@@ -97,7 +97,7 @@ export class RenderContext {
     const make = () => {
       const mrn = opts.archiveNo ?? this.newMrn(instIdx);
       const reg = register(p, mrn, { rates: this.world.rates, day, household: hh.members, mother: opts.mother, newborn: !!opts.newborn, unknown: !!opts.unknown }, this.rng);
-      this.out.mrns.push(`${this.inst(instIdx).code},${mrn},${p.id},${reg.errors.join(' ')}`);
+      this.out.mrns.write(`${this.inst(instIdx).code},${mrn},${p.id},${reg.errors.join(' ')}\n`);
       return reg;
     };
     if (opts.unknown) return { reg: make() };
