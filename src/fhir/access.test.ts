@@ -55,6 +55,16 @@ describe('access hook in the router', () => {
     assert.equal((await h.call('GET', `Patient/${created.resource.id}`, { ctx: systemCtx(['system/Patient.read']) })).status, 200);
   });
 
+  it('leaves out included resources of types the actor may not read', async () => {
+    const p = await h.call('POST', 'Patient', { body: patient('S-INC') });
+    await h.call('POST', 'Observation', { body: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${p.resource.id}` } } });
+    const query = `patient=${p.resource.id}&_include=Observation:subject`;
+    const narrow = await h.call('GET', 'Observation', { query, ctx: systemCtx(['system/Observation.rs']) });
+    assert.deepEqual(narrow.resource.entry.map((e: any) => e.resource.resourceType), ['Observation']);
+    const wide = await h.call('GET', 'Observation', { query, ctx: systemCtx(['system/Observation.rs', 'system/Patient.r']) });
+    assert.deepEqual(wide.resource.entry.map((e: any) => e.resource.resourceType), ['Observation', 'Patient']);
+  });
+
   it('refuses a whole transaction when one entry needs a scope the actor lacks', async () => {
     const bundle = {
       resourceType: 'Bundle', type: 'transaction',

@@ -12,6 +12,7 @@ import { checkAccess, type Interaction } from './access.ts';
 import type { FhirRequest, FhirResponse, RequestContext } from './context.ts';
 import { r4 } from './definitions.ts';
 import { badRequest, fail, OperationOutcomeError, outcomeStatus, toOutcome } from './outcomes.ts';
+import { parseIfMatch } from './repository.ts';
 import type { FhirServices } from './services.ts';
 import { validateIncoming } from './validate.ts';
 import { applyWrites, type WriteOp, type WriteResult } from './write.ts';
@@ -137,7 +138,7 @@ async function transaction(entries: Entry[], ctx: RequestContext, services: Fhir
       ops.push({
         method: e.method === 'POST' ? 'create' : e.method === 'PUT' ? 'update' : 'delete',
         resourceType: e.type, id: e.targetId as string, resource,
-        ifMatch: e.ifMatch ? Number(/\d+/.exec(e.ifMatch)?.[0]) : undefined,
+        ifMatch: parseIfMatch(e.ifMatch),
       });
       opEntries.push(e);
     }
