@@ -70,6 +70,23 @@ async function patientFromPid(ctx: UnitContext, pid: Hl7Segment) {
   });
 }
 
+/**
+ * PV1-19 visit number and PV1-44 admit time. Some vendors write them one field early (PV1-18 / PV1-43, an
+ * off-by-one seen in real exports): accepted when the standard field is empty and the value has the right shape
+ * (a visit id is not a short patient-type code; a time is a DTM).
+ */
+function pv1Visit(pv1: Hl7Segment | undefined): { visitId: string; admit: string; discharge: string } {
+  const v19 = s(pv1, 19);
+  const v18 = s(pv1, 18);
+  const a44 = s(pv1, 44);
+  const a43 = s(pv1, 43);
+  return {
+    visitId: v19 || (v18.length > 4 ? v18 : ''),
+    admit: a44 || (/^\d{12,14}/.test(a43) ? a43 : ''),
+    discharge: s(pv1, 45),
+  };
+}
+
 const PV1_CLASS: Record<string, EncounterClass> = { I: 'IMP', O: 'AMB', E: 'EMER', P: 'AMB', R: 'AMB', B: 'AMB' };
 
 async function adt(ctx: UnitContext, msg: Hl7Message, type: string): Promise<void> {
@@ -80,11 +97,11 @@ async function adt(ctx: UnitContext, msg: Hl7Message, type: string): Promise<voi
   ctx.resources.push(patient);
   const ref = { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate };
   const pv1 = msg.getSegment('PV1');
-  const visitId = s(pv1, 19);
+  const { visitId, admit, discharge } = pv1Visit(pv1);
   if (!pv1 || (type === 'ADT^A08' && !visitId)) return;
   if (!visitId) return void ctx.fail('missing-required', 'PV1-19 visit number is empty', 'PV1-19');
-  const start = ctx.date(s(pv1, 44) || s(msg.header, 7), 'PV1-44', { required: true, birthDate: patient.birthDate });
-  const end = ctx.date(s(pv1, 45), 'PV1-45', { birthDate: patient.birthDate });
+  const start = ctx.date(admit || s(msg.header, 7), 'PV1-44', { required: true, birthDate: patient.birthDate });
+  const end = ctx.date(discharge, 'PV1-45', { birthDate: patient.birthDate });
   if (!start) return;
   ctx.resources.push(encounter(ctx, {
     visitId, patient: ref, cls: PV1_CLASS[s(pv1, 2).toUpperCase()] ?? 'AMB', start, end,
@@ -112,7 +129,7 @@ async function merge(ctx: UnitContext, msg: Hl7Message): Promise<void> {
 async function oru(ctx: UnitContext, msg: Hl7Message): Promise<void> {
   const pid = msg.getSegment('PID');
   const patient = await ctx.patient(pid ? pidIds(pid).mrn : undefined, 'PID-3');
-  const visit = encounterRef(ctx, s(msg.getSegment('PV1'), 19));
+  const visit = encounterRef(ctx, pv1Visit(msg.getSegment('PV1')).visitId);
   let obr: Hl7Segment | undefined;
   let results: string[] = [];
   const flush = async () => {
@@ -178,7 +195,7 @@ async function orm(ctx: UnitContext, msg: Hl7Message): Promise<void> {
   const pid = msg.getSegment('PID');
   const patient = await ctx.patient(pid ? pidIds(pid).mrn : undefined, 'PID-3');
   if (!patient) return;
-  const visit = encounterRef(ctx, s(msg.getSegment('PV1'), 19));
+  const visit = encounterRef(ctx, pv1Visit(msg.getSegment('PV1')).visitId);
   let orc: Hl7Segment | undefined;
   for (const seg of msg.segments) {
     if (seg.name === 'ORC') orc = seg;

@@ -100,23 +100,13 @@ export class CodeMapper {
       const c = this.terminology.lookup(entry.targetSystem, entry.targetCode);
       return { status: 'mapped', via: 'map', coding: { system: entry.targetSystem, code: entry.targetCode, display: c?.display ?? '' } };
     }
-    // The sender already uses the standard system (a FHIR Bundle with http://loinc.org codings).
-    if (system === targetSystem && lc.code) {
-      const c = this.terminology.lookup(targetSystem, lc.code.trim());
-      if (c) return { status: 'mapped', via: 'standard-code', coding: { system: c.system, code: c.code, display: c.display } };
-    }
-    if (lc.code) {
-      const same = this.terminology.sameCode(lc.kind, lc.code);
-      if (same && (!lc.display || this.terminology.similarity(lc.kind, same, lc.display) >= 0.3)) {
-        return { status: 'mapped', via: 'standard-code', coding: { system: same.system, code: same.code, display: same.display } };
-      }
-    }
-    const exact = lc.display ? this.terminology.exactName(lc.kind, lc.display) : undefined;
-    if (exact) {
-      await writeEntry(tx, lc.institutionId, system, code, lc.display, exact.system, exact.code, 'auto:exact-name');
-      this.#auto.push([lc.institutionId, system, code, lc.display, exact.system, exact.code]);
-      this.#entries.set(key, { targetSystem: exact.system, targetCode: exact.code });
-      return { status: 'mapped', via: 'exact-name', coding: { system: exact.system, code: exact.code, display: exact.display } };
+    const auto = autoResolve(this.terminology, lc.kind, system, lc.code, lc.display);
+    if (auto?.via === 'standard-code') return { status: 'mapped', via: 'standard-code', coding: auto.coding };
+    if (auto?.via === 'exact-name') {
+      await writeEntry(tx, lc.institutionId, system, code, lc.display, auto.coding.system, auto.coding.code, 'auto:exact-name');
+      this.#auto.push([lc.institutionId, system, code, lc.display, auto.coding.system, auto.coding.code]);
+      this.#entries.set(key, { targetSystem: auto.coding.system, targetCode: auto.coding.code });
+      return { status: 'mapped', via: 'exact-name', coding: auto.coding };
     }
     await tx.query(
       `INSERT INTO terminology_unmapped (institution_id, local_system, local_code, local_display, target_system, seen_count)
@@ -128,6 +118,31 @@ export class CodeMapper {
     );
     return { status: 'unmapped', targetSystem, localSystem: system, localCode: code };
   }
+}
+
+/**
+ * The decisions that need no map entry (steps 2 and 3 of CodeMapper.map): the sender already uses the standard
+ * system; the local code is a standard code whose name agrees (or no name is given); the local name is exactly an
+ * official name or curated synonym of exactly one concept. Pure — also used to measure the auto-map precision.
+ */
+export function autoResolve(
+  terminology: Terminology, kind: LocalKind, system: string, code: string | undefined, display: string | undefined,
+): { via: 'standard-code' | 'exact-name'; coding: StandardCoding } | undefined {
+  const targetSystem = TARGET_SYSTEM[kind];
+  const c = code?.trim();
+  if (system === targetSystem && c) {
+    const std = terminology.lookup(targetSystem, c);
+    if (std) return { via: 'standard-code', coding: { system: std.system, code: std.code, display: std.display } };
+  }
+  if (c) {
+    const same = terminology.sameCode(kind, c);
+    if (same && (!display || terminology.similarity(kind, same, display) >= 0.3)) {
+      return { via: 'standard-code', coding: { system: same.system, code: same.code, display: same.display } };
+    }
+  }
+  const exact = display ? terminology.exactName(kind, display) : undefined;
+  if (exact) return { via: 'exact-name', coding: { system: exact.system, code: exact.code, display: exact.display } };
+  return undefined;
 }
 
 function cacheKey(inst: string, system: string, code: string): string {

@@ -14,7 +14,7 @@ export interface ConceptRow {
 }
 
 /** Bumped whenever a file in ./data changes, so that a running installation reloads the shipped subset once. */
-export const SHIPPED_RELEASE = '2026.11.22-3';
+export const SHIPPED_RELEASE = '2026.11.22-4';
 
 const DATA = new URL('./data/', import.meta.url);
 

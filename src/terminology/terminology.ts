@@ -22,6 +22,13 @@ interface Named {
   names: NameFeatures[];
   /** Normal forms of the official display and the curated synonyms (exact-name matching). */
   exact: Set<string>;
+  /** Normal form of the official display alone (it wins over another concept's synonym). */
+  official: string;
+  /**
+   * For an ICD category that has subcategories (not a valid final code): the subcategory a bare category name
+   * stands for — the "未特指" (unspecified) or "其他和未特指" one — when the tables have it.
+   */
+  redirect?: Concept;
 }
 
 /** Which concepts of a target system a local code of this kind may map to. */
@@ -85,8 +92,17 @@ export class Terminology {
       const list: Named[] = [];
       for (const c of this.#bySystem.get(kind === 'lab' || kind === 'panel' || kind === 'exam' ? SYSTEMS.loinc : TARGET_SYSTEM[kind]!)?.values() ?? []) {
         if (!eligible(kind, c)) continue;
-        const raw = [c.display, ...(c.displayEn ? [c.displayEn] : []), ...(extra.get(`${c.system}|${c.code}`) ?? [])];
-        list.push({ concept: c, names: raw.map(nameFeatures), exact: new Set(raw.map(normalizeName)) });
+        // Vaccine codes are the mnemonic abbreviations clinics write (BCG, IPV, MMR): a name too.
+        const raw = [c.display, ...(c.displayEn ? [c.displayEn] : []), ...(kind === 'vaccine' ? [c.code] : []), ...(extra.get(`${c.system}|${c.code}`) ?? [])];
+        list.push({ concept: c, names: raw.map(nameFeatures), exact: new Set(raw.map(normalizeName)), official: normalizeName(c.display) });
+      }
+      if (kind === 'diagnosis' || kind === 'procedure') {
+        const children = new Map<string, Concept[]>();
+        for (const n of list) if (n.concept.parent) children.set(n.concept.parent, [...(children.get(n.concept.parent) ?? []), n.concept]);
+        for (const n of list) {
+          const kids = children.get(n.concept.code);
+          if (kids) n.redirect = kids.find((k) => k.display.startsWith('未特指')) ?? kids.find((k) => k.display.startsWith('其他和未特指'));
+        }
       }
       this.#named.set(kind, list);
     }
@@ -114,8 +130,9 @@ export class Terminology {
   exactName(kind: LocalKind, display: string): Concept | undefined {
     const n = normalizeName(display);
     if (!n) return undefined;
-    const hits = (this.#named.get(kind) ?? []).filter((x) => x.exact.has(n));
-    return hits.length === 1 ? hits[0].concept : undefined;
+    let hits = (this.#named.get(kind) ?? []).filter((x) => x.exact.has(n));
+    if (hits.length > 1) hits = hits.filter((x) => x.official === n);
+    return hits.length === 1 ? (hits[0].redirect ?? hits[0].concept) : undefined;
   }
 
   /** Standard concept whose code equals the local code (after normalisation) and is eligible for the kind. */
@@ -139,13 +156,19 @@ export class Terminology {
    */
   suggest(kind: LocalKind, localCode: string | undefined, localDisplay: string | undefined, limit = 5): Suggestion[] {
     const f = localDisplay ? nameFeatures(localDisplay) : undefined;
-    const scored: Suggestion[] = [];
+    const best = new Map<string, Suggestion>();
     for (const n of this.#named.get(kind) ?? []) {
       const name = f ? Math.max(...n.names.map((g) => nameSimilarity(f, g))) : 0;
       const code = localCode ? codeSupport(localCode, n.concept.code) : 0;
-      const score = name + 0.5 * code;
-      if (score > 0.05) scored.push({ system: n.concept.system, code: n.concept.code, display: n.concept.display, score: Math.round(score * 1000) / 1000 });
+      // An exact official name outranks an exact synonym of another concept.
+      const score = name + 0.5 * code + (f && f.norm === n.official ? 0.01 : 0);
+      if (score <= 0.05) continue;
+      // A category with subcategories is not a final code: its score goes to its unspecified subcategory.
+      const c = n.redirect ?? n.concept;
+      const prev = best.get(c.code);
+      if (!prev || prev.score < score) best.set(c.code, { system: c.system, code: c.code, display: c.display, score: Math.round(score * 1000) / 1000 });
     }
+    const scored = [...best.values()];
     // Ties: the shorter (more general, 3-char or canonical molar) code first, then code order — deterministic.
     scored.sort((a, b) => b.score - a.score || a.code.length - b.code.length || a.code.localeCompare(b.code));
     return scored.slice(0, limit);
