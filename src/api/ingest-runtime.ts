@@ -18,6 +18,8 @@ export function ingestFor(deps: AppDeps): Ingest {
   if (!ingest) {
     ingest = createIngest(deps.db, {
       ...standardization(deps),
+      // The embedded engine serves one transaction at a time: smaller worker batches keep ACK latency low.
+      batchSize: deps.db.engine === 'pglite' ? 50 : 200,
       onError: (err) => deps.logger.warn({ err }, 'standardization failed'),
       log: { info: (o, m) => deps.logger.info(o, m), warn: (o, m) => deps.logger.warn(o, m) },
     });

@@ -117,6 +117,8 @@ async function inProcess(config: Config, files: string[], ref: string, table: st
   try {
     const inst = await findInstitution(platform.deps.db, ref);
     const ingest = ingestFor(platform.deps);
+    // One process, one embedded connection: land everything first, then standardize it (drain) before exiting.
+    await ingest.worker.stop();
     for (const file of files) {
       const size = statSync(file).size;
       const bar = new ProgressBar(basename(file), size);
