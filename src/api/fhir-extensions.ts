@@ -1,5 +1,6 @@
 import { registerEmpiOperations } from '../empi/index.ts';
 import type { FhirServices } from '../fhir/index.ts';
+import { recordFhirExtension } from '../record/index.ts';
 import type { Db } from '../store/index.ts';
 
 /**
@@ -11,4 +12,4 @@ import type { Db } from '../store/index.ts';
  */
 export type FhirExtension = (services: FhirServices, db: Db) => void | Promise<void>;
 
-export const fhirExtensions: FhirExtension[] = [registerEmpiOperations];
+export const fhirExtensions: FhirExtension[] = [registerEmpiOperations, recordFhirExtension];

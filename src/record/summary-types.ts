@@ -42,6 +42,13 @@ export interface GoldenDemographics {
   healthCardMasked?: string;
   /** Mobile phone, masked: 138****5678. */
   phoneMasked?: string;
+  /**
+   * The same identifiers unmasked: present only in the record view, for a reader with a right to it (a clinician
+   * with a care relationship, resident authorization or break-the-glass; the resident themself). Never in lists.
+   */
+  residentId?: string;
+  healthCard?: string;
+  phone?: string;
   address?: string;
   /** GB/T 2260 division name of the address, e.g. 浙江省湖州市安吉县. */
   division?: string;

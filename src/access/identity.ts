@@ -1,0 +1,53 @@
+/**
+ * Who a person is, for the access rules: the golden person behind an id (through EMPI merges) with every
+ * institution-level Patient linked to it right now, and the person a resident's token speaks for.
+ *
+ * A resident signs in as themself: the token's `sub` (the `user` of `POST /admin/tokens` / the demo sign-in) is
+ * their EMPI person id (`P0000000042`) or their resident ID number (GB 11643); either resolves to the golden person.
+ */
+import { patientKeysOfPerson } from '../empi/index.ts';
+import type { Actor } from '../fhir/context.ts';
+import type { Queryable } from '../store/index.ts';
+
+export interface PersonKeys {
+  /** The surviving golden person (a merged-away id resolves to its survivor). */
+  personId: string;
+  patientKeys: string[];
+}
+
+/** The person and its current patient keys; undefined when the id names no person. */
+export async function resolvePerson(q: Queryable, personId: string): Promise<PersonKeys | undefined> {
+  const { rows } = await q.query<{ pid: string }>(
+    'SELECT CASE WHEN merged_into IS NULL THEN person_id ELSE empi_resolve(person_id) END AS pid FROM empi_person WHERE person_id = $1',
+    [personId],
+  );
+  const pid = rows[0]?.pid;
+  if (!pid) return undefined;
+  return { personId: pid, patientKeys: await patientKeysOfPerson(q, pid) };
+}
+
+/** The person of the institution-level Patient `patientKey` (undefined when the EMPI has not linked it). */
+export async function personOfKey(q: Queryable, patientKey: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ pid: string | null }>(
+    `SELECT CASE WHEN p.merged_into IS NULL THEN r.person_id ELSE empi_resolve(r.person_id) END AS pid
+     FROM empi_record r LEFT JOIN empi_person p ON p.person_id = r.person_id WHERE r.patient_key = $1`,
+    [patientKey],
+  );
+  return rows[0]?.pid ?? undefined;
+}
+
+/** The golden person a resident's token speaks for (person id or resident ID as subject), or undefined. */
+export async function residentPersonId(q: Queryable, actor: Actor): Promise<string | undefined> {
+  if (actor.kind !== 'user' || actor.role !== 'resident') return undefined;
+  const sub = actor.subject.trim();
+  if (/^P\d{10}$/.test(sub)) return (await resolvePerson(q, sub))?.personId;
+  if (/^\d{17}[\dXx]$/.test(sub)) {
+    const { rows } = await q.query<{ pid: string }>(
+      `SELECT CASE WHEN merged_into IS NULL THEN person_id ELSE empi_resolve(person_id) END AS pid FROM empi_person
+       WHERE resident_id = $1 ORDER BY merged_into NULLS FIRST LIMIT 1`,
+      [sub.toUpperCase()],
+    );
+    return rows[0]?.pid;
+  }
+  return undefined;
+}
