@@ -69,10 +69,14 @@ export function normalizeCode(raw: string): string {
  * E11.900, E119) — the longest standard code that prefixes the local one scores by its length.
  */
 export function codeSupport(localCode: string, standardCode: string): number {
-  const l = normalizeCode(localCode).replace(/\./g, '');
-  const s = normalizeCode(standardCode).replace(/\./g, '');
+  const lc = normalizeCode(localCode);
+  const sc = normalizeCode(standardCode);
+  const l = lc.replace(/\./g, '');
+  const s = sc.replace(/\./g, '');
   if (!l || !s) return 0;
   if (l === s) return 1;
   if (l.startsWith(s) && /^[A-Z]\d\d/.test(s)) return s.length >= 4 ? 0.8 : 0.6;
+  // ICD-9-CM-3 operation codes with a local extension (74.103 → 74.1, 13.4101 → 13.41).
+  if (/^\d{2}\.\d{1,2}$/.test(sc) && /^\d{2}\.\d+$/.test(lc) && l.startsWith(s)) return s.length >= 4 ? 0.8 : 0.6;
   return 0;
 }
