@@ -21,6 +21,7 @@ export interface Transmission {
   malformed: boolean;
 }
 
+const ZEROS = '0000000000';
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HH: string[] = Array.from({ length: 24 }, (_, i) => pad2(i));
 const MM: string[] = Array.from({ length: 60 }, (_, i) => pad2(i));
@@ -31,7 +32,7 @@ export const hl7Ts = (day: number, minute: number) => `${compactDay(day + Math.f
 export class RenderContext {
   private regs = new Map<string, Registration[]>();
   private mrnCounters = new Map<number, number>();
-  private seqs = new Map<string, number>();
+  private seqs = new Map<string, { n: number; head: string }>();
   /** CSV institutions send a patient row once per MRN. */
   readonly sentPatients = new Set<string>();
 
@@ -57,9 +58,10 @@ export class RenderContext {
 
   /** A per-chunk unique id with a prefix: `<prefix><chunk 4 digits><n>`. */
   nextId(prefix: string, width = 7): string {
-    const n = (this.seqs.get(prefix) ?? 0) + 1;
-    this.seqs.set(prefix, n);
-    return `${prefix}${String(this.chunk).padStart(4, '0')}${String(n).padStart(width, '0')}`;
+    let c = this.seqs.get(prefix);
+    if (!c) this.seqs.set(prefix, (c = { n: 0, head: `${prefix}${String(this.chunk).padStart(4, '0')}` }));
+    const n = String(++c.n);
+    return c.head + (n.length >= width ? n : ZEROS.slice(0, width - n.length) + n);
   }
 
   /** Deterministic UUID (version-4 layout) for FHIR fullUrls. */
