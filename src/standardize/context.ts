@@ -1,7 +1,7 @@
 import type { CodeableConcept, Coding, Patient, Quantity, Resource } from '@medplum/fhirtypes';
 import type { LandedUnit } from '../ingest/types.ts';
 import type { Queryable } from '../store/index.ts';
-import { requeueUnits, SYSTEMS, type CodeMapper, type Concept, type LocalKind, type Terminology } from '../terminology/index.ts';
+import { holdKey, requeueUnits, SYSTEMS, type CodeMapper, type Concept, type LocalKind, type Terminology } from '../terminology/index.ts';
 import { normalizeQuantity } from '../terminology/units.ts';
 import { checkDate, type ParsedDate } from './dates.ts';
 import { EXT, lineage, mrnSystem, organizationRef, stableId } from './ids.ts';
@@ -91,7 +91,7 @@ export class UnitContext {
       [this.institutionId, mrn, patient.id, patient.birthDate ?? null, this.unit.id],
     );
     if (rows.length) {
-      await requeueUnits(this.tx, this.institutionId, { code: 'unknown-patient', patient: { mrn } });
+      await requeueUnits(this.tx, this.institutionId, holdKey({ mrn }));
     } else if (patient.birthDate) {
       await this.tx.query(`UPDATE std_patient_ref SET birth_date = $3 WHERE institution_id = $1 AND mrn = $2`, [this.institutionId, mrn, patient.birthDate]);
     }

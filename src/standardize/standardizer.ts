@@ -1,6 +1,6 @@
 import type { LandedUnit, StandardizeResult, Standardizer } from '../ingest/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
-import { CodeMapper, Terminology } from '../terminology/index.ts';
+import { CodeMapper, holdKey, holdUnit, Terminology } from '../terminology/index.ts';
 import { UnitContext, type StandardizeServices } from './context.ts';
 import { standardizeCsv } from './csv.ts';
 import { standardizeFhir } from './fhir-bundle.ts';
@@ -36,6 +36,11 @@ export function createStandardizer(services: StandardizeServices): Standardizer 
     if (ctx.reasons.length) {
       await tx.exec('ROLLBACK TO SAVEPOINT std_unit');
       await recordUnmapped(tx, unit.institutionId, ctx.reasons);
+      // What the unit waits for, so the patient's arrival or the code's confirmation releases exactly it.
+      for (const r of ctx.reasons) {
+        if (r.code === 'unknown-patient' && r.patient) await holdUnit(tx, unit.institutionId, holdKey(r.patient), unit.id);
+        if (r.code === 'unmapped-code' && r.local) await holdUnit(tx, unit.institutionId, holdKey(r.local), unit.id);
+      }
       await services.mapper.rewriteAutoEntries(tx);
       return { quarantine: dedupe(ctx.reasons) };
     }

@@ -7,7 +7,7 @@ export { Terminology, type Concept, type Suggestion } from './terminology.ts';
 export { loadShippedTerminology } from './store.ts';
 export { SHIPPED_RELEASE, shippedConcepts, type ConceptRow } from './shipped.ts';
 export { CodeMapper, exportConceptMap, localKey, type LocalCode, type MapResult, type StandardCoding } from './code-map.ts';
-export { confirmMapping, listUnmapped, requeueUnits, type Confirmation, type UnmappedCode } from './unmapped.ts';
+export { confirmMapping, holdKey, holdUnit, listUnmapped, requeueUnits, type Confirmation, type UnmappedCode } from './unmapped.ts';
 export { importTerminologyCsv, decodeText, resolveSystem } from './import.ts';
 export { normalizeQuantity, toUcum, type NormalizedQuantity, type UnitProblem } from './units.ts';
 export { nameFeatures, nameSimilarity, normalizeName } from './similarity.ts';

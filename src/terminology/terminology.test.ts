@@ -2,7 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Db } from '../store/index.ts';
 import { openTestDb } from '../../test/support/db.ts';
-import { CodeMapper, confirmMapping, exportConceptMap, importTerminologyCsv, listUnmapped, localSystem, SYSTEMS, Terminology } from './index.ts';
+import { CodeMapper, confirmMapping, exportConceptMap, holdKey, holdUnit, importTerminologyCsv, listUnmapped, localSystem, SYSTEMS, Terminology } from './index.ts';
 
 let db: Db;
 let terms: Terminology;
@@ -72,6 +72,7 @@ test('confirming a mapping writes the entry, clears the work list, requeues the 
      VALUES ($1, 'csv', 'text/csv', 'utf-8', '\\x01', '\\x01', 'quarantined', $2::jsonb) RETURNING id`,
     [inst, JSON.stringify([{ code: 'unmapped-code', detail: 'x', local: { system: sys, code: 'X99', display: '老慢支' } }])],
   );
+  await holdUnit(db, inst, holdKey({ system: sys, code: 'X99' }), rows[0].id);
   await assert.rejects(confirmMapping(db, mapper, { institutionId: inst, localSystem: sys, localCode: 'X99', targetCode: 'NOPE', decidedBy: 'op' }));
   const res = await confirmMapping(db, mapper, { institutionId: inst, localSystem: sys, localCode: 'X99', targetCode: 'J42', decidedBy: 'op' });
   assert.equal(res.requeued, 1);

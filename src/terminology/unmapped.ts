@@ -74,21 +74,36 @@ export async function confirmMapping(db: Db, mapper: CodeMapper, c: Confirmation
     await tx.query(`DELETE FROM terminology_unmapped WHERE institution_id = $1 AND local_system = $2 AND local_code = $3`, [
       c.institutionId, c.localSystem, c.localCode,
     ]);
-    const requeued = await requeueUnits(tx, c.institutionId, { code: 'unmapped-code', local: { system: c.localSystem, code: c.localCode } });
+    const requeued = await requeueUnits(tx, c.institutionId, holdKey({ system: c.localSystem, code: c.localCode }));
     mapper.remember(c.institutionId, c.localSystem, c.localCode, { targetSystem, targetCode: c.targetCode });
     return { requeued };
   });
 }
 
+/** What a held unit waits for: the patient with this MRN, or a map of this local code. */
+export function holdKey(w: { mrn: string } | { system: string; code: string }): string {
+  return 'mrn' in w ? `patient|${w.mrn}` : `code|${w.system}|${w.code}`;
+}
+
+/** Records that a unit (being quarantined in this transaction) waits for `key` (see holdKey). */
+export async function holdUnit(tx: Queryable, institutionId: string, key: string, unitId: number): Promise<void> {
+  await tx.query(`INSERT INTO std_held (institution_id, hold_key, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [institutionId, key, unitId]);
+}
+
 /**
- * Puts quarantined units of an institution whose reasons contain `reason` (JSON containment) back on the work queue,
- * exactly as ingest's `reprocess` does for a whole reason code — here targeted at one local code or one patient.
+ * Puts back on the work queue the quarantined units of an institution that wait for `key` (std_held) — exactly
+ * what ingest's `reprocess` does for a whole reason code, here for the units one event releases, by index.
  */
-export async function requeueUnits(tx: Queryable, institutionId: string, reason: Record<string, unknown>): Promise<number> {
+export async function requeueUnits(tx: Queryable, institutionId: string, key: string): Promise<number> {
+  const { rows } = await tx.query<{ unit_id: number }>(
+    `DELETE FROM std_held WHERE institution_id = $1 AND hold_key = $2 RETURNING unit_id`,
+    [institutionId, key],
+  );
+  if (!rows.length) return 0;
   const { rowCount } = await tx.query(
     `UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL, processed_at = NULL
-      WHERE institution_id = $1 AND status = 'quarantined' AND reasons @> $2::jsonb`,
-    [institutionId, JSON.stringify([reason])],
+      WHERE id = ANY($1::bigint[]) AND institution_id = $2 AND status = 'quarantined'`,
+    [rows.map((r) => Number(r.unit_id)), institutionId],
   );
   return rowCount;
 }
