@@ -123,7 +123,7 @@ export async function run(args: string[]): Promise<void> {
       return (stored - begin) / ((performance.now() - start) / 1000);
     };
     await ingest(100, Math.min(2_000, opt.resources)); // warm-up: definitions load, JIT, connections
-    const small = await ingest(100, Math.min(stored + Math.max(20_000, opt.resources / 10), opt.resources));
+    const small = await ingest(100, stored + Math.min(Math.max(20_000, opt.resources / 10), (opt.resources - stored) / 2));
     console.log(`ingest, transaction bundles of 100:   ${small.toFixed(0)} resources/s`);
     const large = await ingest(1000, opt.resources);
     console.log(`ingest, transaction bundles of 1000:  ${large.toFixed(0)} resources/s  (loaded ${stored} resources)`);

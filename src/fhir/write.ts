@@ -82,8 +82,9 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
     list.push({
       patient_key: cols.patientKey, resource_type: op.resourceType, id: op.id, version_id: versionId, last_updated: lastUpdated,
       deleted: op.method === 'delete', institution_id: institutionId ?? null, content: resource, status: cols.status,
-      identifiers: cols.identifiers, codes: cols.codes, categories: cols.categories, tokens: cols.tokens, strings: cols.strings,
-      refs: cols.refs, date_lo: cols.dateLo, date_hi: cols.dateHi,
+      // Empty arrays are stored as NULL: the partial GIN indexes skip those rows (migration 0012).
+      identifiers: orNull(cols.identifiers), codes: orNull(cols.codes), categories: orNull(cols.categories), tokens: orNull(cols.tokens),
+      strings: orNull(cols.strings), refs: orNull(cols.refs), date_lo: cols.dateLo, date_hi: cols.dateHi,
     });
     rows.set(table, list);
     results.push({ resource: op.method === 'delete' ? undefined : resource, status: op.method === 'delete' ? 204 : cur && !cur.deleted ? 200 : 201 });
@@ -113,6 +114,10 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
       });
   }
   return results;
+}
+
+function orNull(a: string[]): string[] | null {
+  return a.length ? a : null;
 }
 
 async function lockCurrent(tx: Queryable, ops: WriteOp[]): Promise<Map<string, Current>> {
