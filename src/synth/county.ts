@@ -11,6 +11,11 @@ import { Rng } from './prng.ts';
 export const CLINICAL_TABLES = ['patient', 'outpatient_visit', 'inpatient_visit', 'diagnosis', 'lab_result', 'exam_report', 'prescription', 'procedure'];
 export const PUBLIC_HEALTH_TABLES = ['health_archive', 'family_doctor_contract', 'chronic_followup', 'physical_exam', 'immunization', 'antenatal_care'];
 
+/** 玉华村委会 → 玉华村, 桃园社区居委会 → 桃园社区: the village as written in addresses. */
+export function villageShortName(name: string): string {
+  return name.replace(/社区居民委员会$|社区居委会$/, '社区').replace(/村民委员会$|村委会$/, '村').replace(/居委会$/, '');
+}
+
 export function buildDivisions(): Township[] {
   return divisionsData.townships.map((t) => ({
     code: t.code,
@@ -89,7 +94,7 @@ export function buildInstitutions(seed: number, townships: Township[]): Institut
     for (const v of t.villages.slice(0, 2)) {
       const code = `330523C${v.code.slice(6)}`;
       add({
-        code, name: `${t.name}${v.name.replace(/(村民委员会|村委会|居委会|社区居委会)$/, '')}卫生室`, type: 'village-clinic', level: '', townshipCode: t.code,
+        code, name: `${t.name}${villageShortName(v.name)}卫生室`, type: 'village-clinic', level: '', townshipCode: t.code,
         vendor: '基层通', format: 'csv', channel: 'sftp-batch', encoding: i % 2 ? 'gbk' : 'utf-8', units: units('mmol/L', 'umol/L'),
         csv: csvDialect(rng, ['patient', 'outpatient_visit', 'diagnosis', 'prescription'], 'plain'),
       });

@@ -5,6 +5,7 @@
  */
 import { residentIdCheckChar } from '../standards/index.ts';
 import { FEMALE_CHARS, FEMALE_DOUBLE, FEMALE_SINGLE, FOREIGN_NAMES, MALE_CHARS, MALE_DOUBLE, MALE_SINGLE, MODERN_CHARS, MODERN_FEMALE, MODERN_MALE, SURNAMES } from './catalog/names.ts';
+import { villageShortName } from './county.ts';
 import { compactDay, ymd } from './dates.ts';
 import type { Household, Person, Sex } from './model.ts';
 import { Rng, Weighted } from './prng.ts';
@@ -110,7 +111,7 @@ export function generateHouseholds(world: World, chunk: number, rng: Rng, ids: I
     const town = world.county.divisions[t];
     const village = town.villages[v];
     const hhId = `H${String(chunk).padStart(4, '0')}${String(hhNo++).padStart(5, '0')}`;
-    const vName = village.name.replace(/(村民委员会|村委会|社区居民委员会|居委会)$/, '');
+    const vName = villageShortName(village.name);
     const address = village.kind === 'community'
       ? `浙江省湖州市安吉县${town.name}${vName}${rng.pick(['人民路', '昌硕路', '天目路', '浦源大道', '胜利路'])}${rng.int(1, 300)}号`
       : `浙江省湖州市安吉县${town.name}${vName}${rng.int(1, 12)}组${rng.int(1, 80)}号`;

@@ -1,10 +1,10 @@
-/** A small progress bar for stderr: redraws one line at most every 200 ms, only when stderr is a terminal or forced. */
+/** A small progress bar for stderr: redraws one line every 200 ms on a terminal; elsewhere prints a line every 10 s. */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number) => void {
   const t0 = performance.now();
   let last = 0;
   return (done, total) => {
     const now = performance.now();
-    if (done < total && now - last < 200) return;
+    if (done < total && now - last < (stream.isTTY ? 200 : 10_000)) return;
     last = now;
     const width = 30;
     const frac = total ? done / total : 1;
