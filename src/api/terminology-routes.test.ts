@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import iconv from 'iconv-lite';
 import { csvInput, asLanded } from '../standardize/test-support.ts';
-import { standardizationFor } from './terminology-routes.ts';
+import { standardizationFor } from './standardization-runtime.ts';
 import { openTestPlatform, type TestPlatform } from './testing.ts';
 
 describe(`terminology operator routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {

@@ -1,20 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { findInstitution } from '../auth/index.ts';
-import { empiHooks, StandardizationRuntime } from '../standardize/index.ts';
 import { confirmMapping, exportConceptMap, importTerminologyCsv, listUnmapped, resolveSystem } from '../terminology/index.ts';
 import { requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
 import { ingestFor } from './ingest-runtime.ts';
+import { standardizationFor } from './standardization-runtime.ts';
 
-const runtimes = new WeakMap<AppDeps, StandardizationRuntime>();
-
-/** The platform's standardization runtime (its `standardize` is the ingest worker's standardizer). */
-export function standardizationFor(deps: AppDeps): StandardizationRuntime {
-  let r = runtimes.get(deps);
-  if (!r) runtimes.set(deps, (r = new StandardizationRuntime(empiHooks())));
-  return r;
-}
+// ingest-runtime.ts takes the worker's standardizer from here (imported lazily there to avoid a cycle).
+export { standardizationFor };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
