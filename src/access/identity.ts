@@ -5,7 +5,6 @@
  * A resident signs in as themself: the token's `sub` (the `user` of `POST /admin/tokens` / the demo sign-in) is
  * their EMPI person id (`P0000000042`) or their resident ID number (GB 11643); either resolves to the golden person.
  */
-import { patientKeysOfPerson } from '../empi/index.ts';
 import type { Actor } from '../fhir/context.ts';
 import type { Queryable } from '../store/index.ts';
 
@@ -17,13 +16,21 @@ export interface PersonKeys {
 
 /** The person and its current patient keys; undefined when the id names no person. */
 export async function resolvePerson(q: Queryable, personId: string): Promise<PersonKeys | undefined> {
-  const { rows } = await q.query<{ pid: string }>(
-    'SELECT CASE WHEN merged_into IS NULL THEN person_id ELSE empi_resolve(person_id) END AS pid FROM empi_person WHERE person_id = $1',
+  // One round trip: the survivor, then every record of it and of the persons merged into it (as patientKeysOfPerson).
+  const { rows } = await q.query<{ pid: string; keys: string[] | null }>(
+    `WITH RECURSIVE root AS (
+       SELECT CASE WHEN merged_into IS NULL THEN person_id ELSE empi_resolve(person_id) END AS pid FROM empi_person WHERE person_id = $1
+     ), members(pid) AS (
+       SELECT pid FROM root
+       UNION SELECT p.person_id FROM empi_person p JOIN members m ON p.merged_into = m.pid
+     )
+     SELECT (SELECT pid FROM root) AS pid,
+       (SELECT array_agg(r.patient_key ORDER BY r.patient_key) FROM empi_record r JOIN members m ON r.person_id = m.pid) AS keys`,
     [personId],
   );
   const pid = rows[0]?.pid;
   if (!pid) return undefined;
-  return { personId: pid, patientKeys: await patientKeysOfPerson(q, pid) };
+  return { personId: pid, patientKeys: rows[0].keys ?? [] };
 }
 
 /** The person of the institution-level Patient `patientKey` (undefined when the EMPI has not linked it). */

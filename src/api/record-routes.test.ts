@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
+import type { InjectOptions } from 'fastify';
 import { mergePersons, unmergePersons } from '../empi/index.ts';
 import type { PatientSearchResult, RecordSummary } from '../record/index.ts';
 import { seedRegion, type Region } from '../record/test-fixture.ts';
@@ -12,7 +13,7 @@ describe('record API access rules (issue 6)', () => {
   let p: TestPlatform;
   let r: Region;
   let token: (role: string, institution?: string, user?: string) => Promise<string>;
-  const inject = (...a: Parameters<TestPlatform['app']['inject']>) => p.app.inject(...a);
+  const inject = (opts: InjectOptions) => p.app.inject(opts);
   const summary = async (t: string, person: string, body?: unknown) =>
     inject({ method: body ? 'POST' : 'GET', url: `/api/record/${person}/summary`, headers: bearer(t), ...(body ? { payload: body as object } : {}) });
   const audits = async (t: string, query: string) => inject({ method: 'GET', url: `/fhir/AuditEvent?${query}`, headers: bearer(t) });

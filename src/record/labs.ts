@@ -25,6 +25,16 @@ export interface RawPoint {
 
 const INTERP = new Set(['N', 'H', 'L', 'HH', 'LL', 'A']);
 
+// UCUM validation is costly and a record repeats a handful of unit strings: memoised (bounded by distinct spellings).
+const ucumCache = new Map<string, string | undefined>();
+function ucumOf(unit: string): string {
+  if (!ucumCache.has(unit)) {
+    if (ucumCache.size > 10_000) ucumCache.clear();
+    ucumCache.set(unit, toUcum(unit));
+  }
+  return ucumCache.get(unit) ?? unit;
+}
+
 /** Converts `value` from `from` to `to` (UCUM codes), using the analyte's molar mass when given. */
 function convert(value: number, from: string, to: string, concept: Concept | undefined, terminology: Terminology | undefined): number | undefined {
   if (from === to) return value;
@@ -52,7 +62,7 @@ export function labSeries(points: RawPoint[], terminology?: Terminology): LabSer
   const out: LabSeries[] = [];
   for (const [code, pts] of groups) {
     const concept = terminology?.lookup(SYSTEMS.loinc, code);
-    const units = pts.map((p) => (p.unit ? toUcum(p.unit) ?? p.unit : undefined));
+    const units = pts.map((p) => (p.unit ? ucumOf(p.unit) : undefined));
     const unit = (concept?.properties.unit as string | undefined) || mostCommon(units.filter((u): u is string => !!u)) || '';
     const series: LabPoint[] = [];
     let range: ReferenceRange | undefined;
@@ -88,7 +98,7 @@ export function labSeries(points: RawPoint[], terminology?: Terminology): LabSer
 function rangeIn(r: NonNullable<RawPoint['range']>, unit: string, concept: Concept | undefined, terminology: Terminology | undefined): ReferenceRange | undefined {
   const conv = (q?: { value?: number; code?: string; unit?: string }) => {
     if (q?.value === undefined) return undefined;
-    const from = q.code ?? (q.unit ? toUcum(q.unit) : undefined) ?? unit;
+    const from = q.code ?? (q.unit ? ucumOf(q.unit) : undefined) ?? unit;
     return convert(q.value, from, unit, concept, terminology);
   };
   const low = conv(r.low);
