@@ -32,7 +32,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-/** The largest live heap + buffers (sampled after a GC every 250 ms) while `fn` runs. */
+/** The largest live heap + buffers (sampled after a GC every second) while `fn` runs. */
 async function measured<T>(fn: () => Promise<T>): Promise<{ result: T; secs: number; peakMb: number }> {
   const live = () => {
     gc();
@@ -40,7 +40,7 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ result: T; secs: num
     return m.heapUsed + m.external;
   };
   let peak = live();
-  const timer = setInterval(() => (peak = Math.max(peak, live())), 250);
+  const timer = setInterval(() => (peak = Math.max(peak, live())), 1000);
   const t0 = performance.now();
   try {
     const result = await fn();

@@ -109,41 +109,53 @@ async function stage(db: Db, units: UnitInput[], hashes: string[]): Promise<stri
  * while a landing transaction is running are landed together in the next one, so many concurrent senders share
  * commits. Each caller still gets its own results only after the transaction holding its units has committed.
  */
+type Pending = { units: UnitInput[]; resolve: (r: LandResult[]) => void; reject: (e: unknown) => void };
+
 export class LandingBatcher {
   readonly #db: Db;
   readonly #onLanded?: () => void;
-  #queue: Array<{ units: UnitInput[]; resolve: (r: LandResult[]) => void; reject: (e: unknown) => void }> = [];
-  #running = false;
+  /** Landing statements allowed at once. One is best on both engines: measured with 16 senders on PostgreSQL, two or
+   * three concurrent statements made smaller groups and lower throughput (they also meet on the feed_day row). */
+  readonly #maxInFlight: number;
+  #queue: Pending[] = [];
+  #inFlight = 0;
 
-  constructor(db: Db, onLanded?: () => void) {
+  constructor(db: Db, onLanded?: () => void, maxInFlight = 1) {
     this.#db = db;
     this.#onLanded = onLanded;
+    this.#maxInFlight = maxInFlight;
   }
 
   land(units: UnitInput[]): Promise<LandResult[]> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ units, resolve, reject });
-      if (!this.#running) void this.#drain();
+      this.#pump();
     });
   }
 
-  async #drain(): Promise<void> {
-    this.#running = true;
-    while (this.#queue.length) {
+  #pump(): void {
+    while (this.#queue.length && this.#inFlight < this.#maxInFlight) {
       const batch = this.#queue;
       this.#queue = [];
-      try {
-        const all = await landUnits(this.#db, batch.flatMap((b) => b.units));
-        let at = 0;
-        for (const b of batch) {
-          b.resolve(all.slice(at, at + b.units.length));
-          at += b.units.length;
-        }
-        this.#onLanded?.();
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-      }
+      this.#inFlight++;
+      void this.#flush(batch).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
     }
-    this.#running = false;
+  }
+
+  async #flush(batch: Pending[]): Promise<void> {
+    try {
+      const all = await landUnits(this.#db, batch.flatMap((b) => b.units));
+      let at = 0;
+      for (const b of batch) {
+        b.resolve(all.slice(at, at + b.units.length));
+        at += b.units.length;
+      }
+      this.#onLanded?.();
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 }
