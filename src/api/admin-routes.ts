@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
-import { createInstitution, findInstitution, listInstitutions, type Institution } from '../auth/index.ts';
+import { createInstitution, findInstitution, listInstitutions, rotateClientSecret, type Institution } from '../auth/index.ts';
 import { requireOperator, requireRoles } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
@@ -21,6 +21,7 @@ function institutionJson(i: Institution) {
  *   GET  /admin/institutions/:ref             id, code or name → {id, code, …}
  *   POST /admin/institutions/:ref/token       {scope?} → the token its client-credentials grant would return
  *   POST /admin/tokens                        {role, institution?, user?, scope?} → a person's token
+ *   POST /admin/institutions/:ref/secret      → {client_id, client_secret}: a new secret (admin only)
  */
 export function adminRoutes(app: FastifyInstance, deps: AppDeps): void {
   const preHandler = requireOperator(deps);
@@ -46,6 +47,13 @@ export function adminRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post<{ Params: { ref: string } }>('/admin/institutions/:ref/token', { preHandler: adminOnly }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     return deps.auth.institutionToken(request.params.ref, str(body.scope));
+  });
+
+  app.post<{ Params: { ref: string } }>('/admin/institutions/:ref/secret', { preHandler: adminOnly }, async (request) => {
+    const inst = await findInstitution(deps.db, request.params.ref);
+    const { clientId, clientSecret } = await rotateClientSecret(deps.db, inst.id);
+    request.log.warn({ institution: inst.id, client: clientId }, 'client secret rotated');
+    return { ...institutionJson(inst), client_id: clientId, client_secret: clientSecret };
   });
 
   app.post('/admin/tokens', { preHandler: adminOnly }, async (request) => {

@@ -99,6 +99,17 @@ describe('HTTP layer', () => {
     assert.equal(grant.statusCode, 400);
   });
 
+  it('rotates a lost secret: the old one stops working, the new one works', async () => {
+    const inst = await p.addInstitution();
+    const res = await inject({ method: 'POST', url: `/admin/institutions/${inst.code}/secret`, headers: bearer(await p.adminToken()) });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json().client_id, inst.clientId);
+    const grant = (secret: string) =>
+      inject({ method: 'POST', url: '/auth/token', payload: { grant_type: 'client_credentials', client_id: inst.clientId, client_secret: secret } });
+    assert.equal((await grant(inst.clientSecret)).statusCode, 401);
+    assert.equal((await grant(res.json().client_secret)).statusCode, 200);
+  });
+
   it('rejects an expired token with 401', async () => {
     const inst = await p.addInstitution();
     clock.advance(3601_000);

@@ -8,6 +8,7 @@ export {
   INSTITUTION_SCOPES,
   InstitutionError,
   listInstitutions,
+  rotateClientSecret,
   type Institution,
   type NewInstitution,
 } from './institutions.ts';

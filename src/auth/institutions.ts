@@ -130,3 +130,15 @@ export async function institutionClient(db: Queryable, institutionId: string): P
   const row = rows[0];
   return row && { clientId: row.client_id, institutionId, scopes: row.scopes.split(' ').filter(Boolean), active: true };
 }
+
+/**
+ * Gives the institution's active client a new secret (the old one stops working at once; tokens already issued
+ * live out their lifetime). For a lost or leaked secret. Returns the client id and the new secret, shown once.
+ */
+export async function rotateClientSecret(db: Queryable, institutionId: string): Promise<{ clientId: string; clientSecret: string }> {
+  const client = await institutionClient(db, institutionId);
+  if (!client) throw new InstitutionError('not-found', `institution ${institutionId} has no active client`);
+  const clientSecret = newSecret();
+  await db.query('UPDATE institution_client SET secret_hash = $2 WHERE client_id = $1', [client.clientId, await hashSecret(clientSecret)]);
+  return { clientId: client.clientId, clientSecret };
+}

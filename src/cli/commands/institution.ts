@@ -11,7 +11,7 @@ interface InstitutionJson {
   client_secret?: string;
 }
 
-/** `healthbrain institution add|list`: register institutions (OAuth clients) through the operator API. */
+/** `healthbrain institution add|secret|list`: register institutions (OAuth clients) through the operator API. */
 export function register(program: Command): void {
   const inst = program.command('institution').description('register and list institutions (each is an OAuth client)');
 
@@ -33,6 +33,19 @@ export function register(program: Command): void {
     if (opts.json) return void console.log(JSON.stringify(r, null, 2));
     console.log(`institution_id ${r.id}\ncode           ${r.code}\nname           ${r.name}\ntype           ${r.type}`);
     console.log(`client_id      ${r.client_id}\nclient_secret  ${r.client_secret}`);
+  });
+
+  withGlobalOptions(
+    inst
+      .command('secret')
+      .description("give an institution's client a new secret (the old one stops working); prints client_id and client_secret")
+      .argument('<institution>', 'institution id, code or name'),
+  ).action(async (ref: string, opts: Record<string, string | undefined>) => {
+    const { withPlatform } = await import('../client.ts');
+    const r = await withPlatform(configFrom(opts), (c) =>
+      c.request<InstitutionJson>('POST', `/admin/institutions/${encodeURIComponent(ref)}/secret`),
+    );
+    console.log(`code           ${r.code}\nclient_id      ${r.client_id}\nclient_secret  ${r.client_secret}`);
   });
 
   withGlobalOptions(inst.command('list').description('list registered institutions').option('--json', 'print JSON')).action(
