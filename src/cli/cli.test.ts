@@ -104,7 +104,7 @@ describe('CLI with no server (in-process on the data directory)', () => {
   });
 
   it('answers --help on every command', async () => {
-    for (const args of [[], ['serve'], ['institution'], ['institution', 'add'], ['institution', 'list'], ['token']]) {
+    for (const args of [[], ['serve'], ['demo'], ['institution'], ['institution', 'add'], ['institution', 'secret'], ['institution', 'list'], ['token']]) {
       const { stdout } = await cli([...args, '--help']);
       assert.match(stdout, /^Usage: healthbrain/m, args.join(' '));
       if (args.length && args[0] !== 'institution' || args.length > 1) assert.match(stdout, /--data <dir>[\s\S]*--server <url>/, args.join(' '));
