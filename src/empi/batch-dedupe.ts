@@ -10,7 +10,7 @@ import { COMPARISONS, GAMMA_COLUMNS } from './comparisons.ts';
 import { capSql, DEFAULT_THRESHOLDS, ruleSql, type Thresholds } from './decision.ts';
 import { weightSql, type ModelParams } from './model.ts';
 import { loadModel, recountNames } from './model-store.ts';
-import { buildPairs, ensureBlockKeys } from './pairs.ts';
+import { buildPairs, ensureBlockKeys, withoutIndexes } from './pairs.ts';
 import { resolvedSql, refreshGolden } from './registry.ts';
 import { trainModel } from './train.ts';
 
@@ -71,7 +71,7 @@ export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<B
     await scoreEdges(q, model.params, t, train);
     lap('match weights');
     const linkEdges = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_batch_edge WHERE outcome = 'link'`)).rows[0].n;
-    await connectedComponents(q);
+    await connectedComponents(db, q);
     lap('connected components');
     const newPersons = await assignPersons(q);
     lap('persons');
@@ -135,22 +135,58 @@ async function scoreEdges(q: Queryable, params: ModelParams, t: Thresholds, allP
   );
 }
 
-/** Connected components of the link edges by label propagation (each round: every node takes its smallest label). */
-async function connectedComponents(q: Queryable): Promise<void> {
-  await q.exec(`TRUNCATE empi_batch_cc;
-    INSERT INTO empi_batch_cc (patient_key, label)
-      SELECT k, k FROM (SELECT a AS k FROM empi_batch_edge WHERE outcome = 'link' UNION SELECT b FROM empi_batch_edge WHERE outcome = 'link') n;`);
-  for (let round = 0; round < 100; round++) {
-    const { rowCount } = await q.query(
-      `UPDATE empi_batch_cc c SET label = m.label FROM (
-         SELECT e.node, min(c2.label) AS label FROM (
-           SELECT a AS node, b AS other FROM empi_batch_edge WHERE outcome = 'link'
-           UNION ALL SELECT b, a FROM empi_batch_edge WHERE outcome = 'link') e
-         JOIN empi_batch_cc c2 ON c2.patient_key = e.other GROUP BY e.node) m
-       WHERE c.patient_key = m.node AND m.label < c.label`,
-    );
-    if (rowCount === 0) break;
+/**
+ * Connected components of the link edges. Union–find over the edge list in JS (near-linear; the iterative SQL
+ * alternative — label propagation — needs one full UPDATE per round of graph diameter), labels COPYed back.
+ */
+async function connectedComponents(db: Db, q: Queryable): Promise<void> {
+  await q.exec('TRUNCATE empi_batch_cc');
+  const { rows } = await q.query<{ a: string; b: string }>(`SELECT a, b FROM empi_batch_edge WHERE outcome = 'link'`);
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    let c = x;
+    while (c !== r) {
+      const n = parent.get(c)!;
+      parent.set(c, r);
+      c = n;
+    }
+    return r;
+  };
+  for (const { a, b } of rows) {
+    if (!parent.has(a)) parent.set(a, a);
+    if (!parent.has(b)) parent.set(b, b);
+    const ra = find(a);
+    const rb = find(b);
+    // The smaller key becomes the root, so labels do not depend on edge order.
+    if (ra !== rb) ra < rb ? parent.set(rb, ra) : parent.set(ra, rb);
   }
+  const labels = (function* () {
+    for (const k of parent.keys()) yield [k, find(k)];
+  })();
+  await copyInto(db, q, 'empi_batch_cc', ['patient_key', 'label'], labels);
+}
+
+/**
+ * Bulk insert inside the batch transaction. The Db seam's copyFrom runs on its own connection (PostgreSQL pool),
+ * which would not see — or be seen by — this transaction; so text columns go as arrays through unnest, 50,000 rows
+ * per statement.
+ */
+async function copyInto(db: Db, q: Queryable, table: string, cols: string[], rows: Iterable<unknown[]>): Promise<void> {
+  void db;
+  let chunk: unknown[][] = [];
+  const flush = async () => {
+    if (!chunk.length) return;
+    const arrays = cols.map((_, i) => chunk.map((r) => (r[i] === null || r[i] === undefined ? null : String(r[i]))));
+    await q.query(`INSERT INTO ${table} (${cols.join(', ')}) SELECT * FROM unnest(${cols.map((_, i) => `$${i + 1}::text[]`).join(', ')})`, arrays);
+    chunk = [];
+  };
+  for (const r of rows) {
+    chunk.push(r);
+    if (chunk.length >= 50_000) await flush();
+  }
+  await flush();
 }
 
 /** Every unassigned record joins its component's existing person, or a new person per component (or per record). */
@@ -174,8 +210,15 @@ async function assignPersons(q: Queryable): Promise<number> {
       RETURNING person_id
     )
     INSERT INTO empi_batch_person (grp, person_id, is_new) SELECT grp, 'P' || lpad(n::text, 10, '0'), true FROM fresh`);
-  await q.exec(`UPDATE empi_record r SET person_id = bp.person_id FROM empi_batch_group g JOIN empi_batch_person bp ON bp.grp = g.grp
-    WHERE r.patient_key = g.patient_key AND r.person_id IS NULL`);
+  const update = () =>
+    q.exec(`UPDATE empi_record r SET person_id = bp.person_id FROM empi_batch_group g JOIN empi_batch_person bp ON bp.grp = g.grp
+      WHERE r.patient_key = g.patient_key AND r.person_id IS NULL`);
+  // An initial load updates most rows: rebuilding the record indexes once beats maintaining them row by row.
+  const { rows } = await q.query<{ todo: number; total: number }>(
+    `SELECT count(*) FILTER (WHERE person_id IS NULL)::int AS todo, count(*)::int AS total FROM empi_record`,
+  );
+  if (rows[0].todo * 2 > rows[0].total) await withoutIndexes(q, 'empi_record', update);
+  else await update();
   return rowCount;
 }
 

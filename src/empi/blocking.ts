@@ -72,12 +72,16 @@ export function blockKeys(f: RecordFeatures): string[] {
   return [...keys];
 }
 
-/** INSERT … SELECT of every record's keys (optionally only records matching `where`), set-based. */
+/**
+ * INSERT … SELECT of the keys of the active records matching `where` (records that have no keys yet: the caller
+ * guarantees it, the table has no unique constraint), set-based; one scan of the records.
+ */
 export function blockKeysInsertSql(where = 'true'): string {
-  const selects = BLOCKING_RULES.map((r) => `SELECT ${r.sql} AS key, patient_key FROM empi_record WHERE status = 'active' AND (${where})`);
-  return `INSERT INTO empi_block (key, patient_key)
-    SELECT key, patient_key FROM (${selects.join('\nUNION ALL\n')}) k WHERE key IS NOT NULL
-    ON CONFLICT DO NOTHING`;
+  return `WITH todo AS MATERIALIZED (SELECT * FROM empi_record WHERE status = 'active' AND (${where}))
+    INSERT INTO empi_block (key, patient_key)
+    SELECT DISTINCT k.key, t.patient_key FROM todo t
+    CROSS JOIN LATERAL (VALUES ${BLOCKING_RULES.map((r) => `(${r.sql.replace(/(resident_id|name_pinyin|name_initials|birth_date|phone|village|passport)/g, 't.$1')})`).join(', ')}) AS k(key)
+    WHERE k.key IS NOT NULL`;
 }
 
 /** Keys shared by more records than this are skipped (a placeholder phone, a family of twenty): they blow up pairs. */

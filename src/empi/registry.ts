@@ -58,7 +58,7 @@ export async function upsertRecord(q: Queryable, f: RecordFeatures): Promise<{ e
   await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
   const keys = blockKeys(f);
   if (keys.length) {
-    await q.query('INSERT INTO empi_block (key, patient_key) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [keys, f.patientKey]);
+    await q.query('INSERT INTO empi_block (key, patient_key) SELECT unnest($1::text[]), $2', [keys, f.patientKey]);
   }
   return { existed: !rows[0].inserted, personId: rows[0].person_id };
 }

@@ -35,6 +35,19 @@ const VILLAGE = /([\u4e00-\u9fff]{1,10}?(?:村委会|居委会|村|社区|居委
 export function normalizeAddress(input: AddressInput | undefined | null): AddressKeys {
   if (!input) return {};
   const raw = [input.state, input.city, input.district, ...(input.line ?? []), input.text].filter(Boolean).join('');
+  const memoKey = raw + '\u0000' + (input.codes ?? []).join(',');
+  const hit = memo.get(memoKey);
+  if (hit) return hit;
+  const out = compute(input, raw);
+  // Households share an address: a bounded memo saves the OpenCC work on bulk loads.
+  if (memo.size >= 200_000) memo.clear();
+  memo.set(memoKey, out);
+  return out;
+}
+
+const memo = new Map<string, AddressKeys>();
+
+function compute(input: AddressInput, raw: string): AddressKeys {
   if (raw) {
     const toSimplified = (t2s ??= OpenCC.Converter({ from: 't', to: 'cn' }));
     const text = toSimplified(raw.normalize('NFKC').replace(/\s+/g, ''));

@@ -88,6 +88,18 @@ function orderFree(key: string, syllables: string[]): string {
  */
 export function normalizeName(raw: string | undefined | null): NormalizedName | undefined {
   if (!raw) return undefined;
+  const hit = memo.get(raw);
+  if (hit !== undefined || memo.has(raw)) return hit;
+  const out = compute(raw);
+  // Names repeat (王伟, and every record of a person): a bounded memo saves the OpenCC and pinyin work on bulk loads.
+  if (memo.size >= 200_000) memo.clear();
+  memo.set(raw, out);
+  return out;
+}
+
+const memo = new Map<string, NormalizedName | undefined>();
+
+function compute(raw: string): NormalizedName | undefined {
   const text = clean(raw);
   if (!text) return undefined;
   if (UNKNOWN.test(text.replace(/\s/g, '')) || UNKNOWN_ANYWHERE.test(text)) {
