@@ -56,6 +56,11 @@ export function fail(outcome: OperationOutcome): never {
 /** Any thrown value as an outcome (unknown errors become 500 `exception`, with no stack trace leaked). */
 export function toOutcome(err: unknown): OperationOutcome {
   if (err instanceof OperationOutcomeError) return err.outcome;
+  // A deadlock or serialization failure between concurrent writers is transient: 409, the client retries.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '40P01' || code === '40001') {
+    return { resourceType: 'OperationOutcome', id: 'conflict', issue: [{ severity: 'error', code: 'transient', details: { text: 'Concurrent update conflict; retry the request' } }] };
+  }
   return {
     resourceType: 'OperationOutcome',
     issue: [{ severity: 'error', code: 'exception', details: { text: 'Internal server error' } }],

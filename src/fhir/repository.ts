@@ -112,7 +112,7 @@ export class FhirRepository {
     // Clients send If-None-Exist as `identifier=…`, `?identifier=…` or `Patient?identifier=…`: all mean the same.
     query = query.trim().replace(/^[A-Za-z]*\?/, '');
     if (!query) fail(badRequest('Empty conditional query'));
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${resourceType}?${query}`]);
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(resourceType, query)]);
     const ids = await findIds(tx, resourceType, query);
     if (ids.length > 1) fail(precondition(`Conditional ${resourceType}?${query} matched more than one resource`));
     return ids[0];
@@ -124,7 +124,7 @@ export class FhirRepository {
    */
   async conditionalMatchMany(tx: Queryable, queries: Array<{ resourceType: string; query: string }>): Promise<Array<string | undefined>> {
     if (!queries.length) return [];
-    const keys = [...new Set(queries.map((q) => `${q.resourceType}?${q.query}`))].sort();
+    const keys = [...new Set(queries.map((q) => lockKey(q.resourceType, q.query)))].sort();
     await tx.query('SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s', [keys]);
     const found = await findIdsMany(tx, queries);
     return found.map((ids, i) => {
@@ -186,6 +186,11 @@ export class FhirRepository {
     }));
     return { resourceType: 'Bundle', type: 'history', link, entry };
   }
+}
+
+/** One advisory-lock key per condition, whatever its encoding (`a|b` and `a%7Cb` are the same condition). */
+function lockKey(resourceType: string, query: string): string {
+  return `${resourceType}?${new URLSearchParams(query.replace(/^[A-Za-z]*\?/, '')).toString()}`;
 }
 
 /** `W/"3"` or `"3"` or `3` → 3; undefined when absent; 412-worthy garbage → 400. */
