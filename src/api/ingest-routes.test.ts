@@ -88,6 +88,10 @@ describe(`ingestion HTTP routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
       f = (await feeds()).find((r: { institution_id: string }) => r.institution_id === inst.id);
     }
     assert.deepEqual([f.received, f.duplicates], [9, 3]);
+    const daily = await p.app.inject({ method: 'GET', url: `/admin/feeds/daily?institution=${inst.code}`, headers: { authorization: `Bearer ${admin}` } });
+    const days = daily.json() as Array<{ received: number; standardized: number; quarantined: number; duplicates: number; pending: number }>;
+    assert.equal(days.reduce((s, d) => s + d.received, 0), 9);
+    for (const d of days) assert.equal(d.received, d.standardized + d.quarantined + d.duplicates + d.pending);
     assert.equal(f.received, f.standardized + f.quarantined + f.duplicates);
     assert.deepEqual(Object.keys(f).sort(), ['duplicates', 'institution_id', 'institution_name', 'last_received_at', 'quarantined', 'received', 'standardized']);
   });

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findInstitution, listInstitutions } from '../auth/index.ts';
 import {
-  addHl7Sender, CsvColumnsError, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
+  addHl7Sender, CsvColumnsError, feedCounts, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
 } from '../ingest/index.ts';
 import { authenticate, requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
@@ -23,6 +23,7 @@ async function institutionOf(deps: AppDeps, request: FastifyRequest): Promise<st
  *   POST /ingest/hl7                       institution token; body: one or more HL7 v2 messages → their ACKs (CR-separated)
  *   POST /ingest/csv?table=T&file=NAME     institution token; body: a core-table CSV, streamed → {received, landed, …}
  *   GET  /admin/feeds[?institution=I]      per institution: received, standardized, quarantined, duplicates, last received
+ *   GET  /admin/feeds/daily?institution=&day=YYYY-MM-DD   per institution and UTC day, with pending (the reconciliation)
  *   GET  /admin/quarantine?institution=&reason=&limit=   → {summary: [{institution_id, reason, units}], units: […]}
  *   POST /admin/reprocess {institution?, reason?}        → {requeued}
  *   POST /admin/hl7-senders {institution, msh3, msh4, addresses?} · GET /admin/hl7-senders
@@ -71,6 +72,17 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
         duplicates: c?.duplicates ?? 0, last_received_at: c?.lastReceivedAt ?? null,
       };
     });
+  });
+
+  app.get<{ Querystring: { institution?: string; day?: string } }>('/admin/feeds/daily', { preHandler }, async (request) => {
+    const ref = str(request.query.institution);
+    const day = str(request.query.day);
+    if (day && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new HttpError('bad-request', 'day must be YYYY-MM-DD');
+    const rows = await feedCounts(deps.db, { institution: ref ? (await findInstitution(deps.db, ref)).id : undefined, day });
+    return rows.map((c) => ({
+      institution_id: c.institutionId, day: c.day, received: c.received, standardized: c.standardized, quarantined: c.quarantined,
+      duplicates: c.duplicates, pending: c.pending, last_received_at: c.lastReceivedAt?.toISOString() ?? null,
+    }));
   });
 
   app.get<{ Querystring: { institution?: string; reason?: string; limit?: string } }>('/admin/quarantine', { preHandler }, async (request) => {

@@ -27,9 +27,20 @@ export function register(program: Command): void {
       .command('feeds')
       .description('per institution: received, standardized, quarantined, duplicates, last received time')
       .option('--institution <ref>', 'only this institution')
+      .option('--daily', 'one line per institution and UTC day (received = standardized + quarantined + duplicates + pending)')
+      .option('--day <YYYY-MM-DD>', 'with --daily: only this day')
       .option('--json', 'print JSON (an array of objects)'),
   ).action(async (opts: Opts) => {
     const { withPlatform } = await import('../client.ts');
+    if (opts.daily || opts.day) {
+      const q = new URLSearchParams();
+      for (const k of ['institution', 'day'] as const) if (opts[k]) q.set(k, String(opts[k]));
+      const days = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<DailyRow[]>('GET', `/admin/feeds/daily?${q}`));
+      if (opts.json) return void console.log(JSON.stringify(days, null, 2));
+      console.log(['institution', 'day', 'received', 'standardized', 'quarantined', 'duplicates', 'pending'].join('\t'));
+      for (const d of days) console.log([d.institution_id, d.day, d.received, d.standardized, d.quarantined, d.duplicates, d.pending].join('\t'));
+      return;
+    }
     const q = opts.institution ? `?institution=${encodeURIComponent(String(opts.institution))}` : '';
     const rows = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<FeedRow[]>('GET', `/admin/feeds${q}`));
     if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
@@ -117,6 +128,15 @@ interface FeedRow {
   quarantined: number;
   duplicates: number;
   last_received_at: string | null;
+}
+interface DailyRow {
+  institution_id: string;
+  day: string;
+  received: number;
+  standardized: number;
+  quarantined: number;
+  duplicates: number;
+  pending: number;
 }
 interface QuarantineJson {
   summary: Array<{ institution_id: string; reason: string; units: number }>;
