@@ -7,6 +7,7 @@
  * raw COPY into a plain table (the physical limit) and prints the ratio. Runs in its own schema, dropped after.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { createFhirServices, handleFhirRequest, outcomeStatus, type RequestContext } from '../src/fhir/index.ts';
 import { openDb } from '../src/store/index.ts';
@@ -91,6 +92,19 @@ export function makeBundle(size: number, institution: number, residents: string[
   return { resourceType: 'Bundle', type: 'transaction', entry: entries };
 }
 
+/** CPU seconds (user + system) used so far by this process and by the PostgreSQL backends serving our pool. */
+async function cpuSeconds(backends: number[]): Promise<{ node: number; pg: number }> {
+  const { readFile } = await import('node:fs/promises');
+  let pg = 0;
+  for (const pid of backends) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    pg += (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  }
+  const u = process.cpuUsage();
+  return { node: (u.user + u.system) / 1e6, pg };
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -107,8 +121,14 @@ export async function run(args: string[]): Promise<void> {
   try {
     console.log(`(measured through the FHIR domain — router + repository — without HTTP; the HTTP layer adds body parsing and serialisation)`);
     console.log(`store benchmark: PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')} schema ${schema}, target ${opt.resources} resources, concurrency ${opt.concurrency}`);
+    // The server processes of our pool (PostgreSQL runs on this machine in the benchmark setup): holding every
+    // connection at once reveals each backend's pid, whose CPU time /proc then reports.
+    const poolSize = opt.concurrency + 2;
+    const backends = [...new Set((await Promise.all(Array.from({ length: poolSize }, () =>
+      db.transaction(async (tx) => (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)')).rows[0].pid)))))];
     const ingest = async (size: number, upTo: number): Promise<number> => {
       const start = performance.now();
+      const cpu0 = await cpuSeconds(backends);
       const begin = stored;
       let institution = 0;
       const worker = async () => {
@@ -120,7 +140,15 @@ export async function run(args: string[]): Promise<void> {
         }
       };
       await Promise.all(Array.from({ length: opt.concurrency }, worker));
-      return (stored - begin) / ((performance.now() - start) / 1000);
+      const cpu1 = await cpuSeconds(backends);
+      const n = stored - begin;
+      const nodeUs = ((cpu1.node - cpu0.node) / n) * 1e6;
+      const pgUs = ((cpu1.pg - cpu0.pg) / n) * 1e6;
+      if (size >= 100 && n > 5000) {
+        console.log(`  CPU per resource: node ${nodeUs.toFixed(0)} µs + PostgreSQL ${pgUs.toFixed(0)} µs` +
+          ` → ${(2e6 / (nodeUs + pgUs)).toFixed(0)} resources/s if both had 2 idle cores to themselves (load average now ${loadavg()[0].toFixed(1)})`);
+      }
+      return n / ((performance.now() - start) / 1000);
     };
     await ingest(100, Math.min(2_000, opt.resources)); // warm-up: definitions load, JIT, connections
     const small = await ingest(100, stored + Math.min(Math.max(20_000, opt.resources / 10), (opt.resources - stored) / 2));
