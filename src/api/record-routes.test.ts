@@ -202,6 +202,26 @@ describe('record API access rules (issue 6)', () => {
     assert.ok(!ids.has(`Patient/${r.otherKey}`));
   });
 
+  it('sums accepted messages per institution, channel and day for the region overview', async () => {
+    const now = new Date();
+    for (const [channel, status] of [['fhir', 'standardized'], ['hl7-mllp', 'standardized'], ['hl7-http', 'quarantined'], ['csv', 'standardized']]) {
+      await p.deps.db.query(
+        `INSERT INTO landed_unit (institution_id, channel, content_type, encoding, received_at, content_hash, content, status)
+         VALUES ($1, $2, 'text/plain', 'utf-8', $3, decode(md5(random()::text), 'hex'), '\\x00'::bytea, $4)`,
+        [r.c.id, channel, now.toISOString(), status],
+      );
+    }
+    const res = await inject({ method: 'GET', url: '/admin/overview', headers: bearer(await token('operator')) });
+    assert.equal(res.statusCode, 200, res.body);
+    const o = res.json();
+    const c = o.institutions.find((i: { institution: { id: string } }) => i.institution.id === r.c.id);
+    assert.deepEqual(c.received, { fhir: 1, hl7v2: 2, csv: 1 });
+    assert.equal(c.quarantined, 1);
+    assert.equal(o.daily.length, 14);
+    assert.deepEqual(o.daily[13], { day: now.toISOString().slice(0, 10), fhir: 1, hl7v2: 2, csv: 1 });
+    assert.ok(o.totals.persons >= 2 && o.totals.resources > 10 && o.totals.institutions >= 4);
+  });
+
   it('resolves identity at query time: a merge brings the other person’s items in, the unmerge takes them out', async () => {
     const t = await token('clinician', r.a.id, 'dr-a');
     const before = (await summary(t, r.person)).json() as RecordSummary;
