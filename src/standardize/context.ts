@@ -1,7 +1,7 @@
 import type { CodeableConcept, Coding, Patient, Quantity, Resource } from '@medplum/fhirtypes';
 import type { LandedUnit } from '../ingest/types.ts';
 import type { Queryable } from '../store/index.ts';
-import { holdKey, requeueUnits, SYSTEMS, type CodeMapper, type Concept, type LocalKind, type Terminology } from '../terminology/index.ts';
+import { holdKey, SYSTEMS, type CodeMapper, type Concept, type LocalKind, type Terminology } from '../terminology/index.ts';
 import { normalizeQuantity } from '../terminology/units.ts';
 import { checkDate, type ParsedDate } from './dates.ts';
 import { EXT, lineage, mrnSystem, organizationRef, stableId } from './ids.ts';
@@ -39,8 +39,15 @@ export class UnitContext {
   /** Patients to hand to the EMPI once the unit is known to standardize (a quarantined unit links nobody). */
   readonly patientsToMatch: Patient[] = [];
   readonly #patients = new Map<string, PatientRef>();
+  readonly #registered: Array<{ mrn: string; patient: Patient }> = [];
+  /**
+   * Patients known in the current worker transaction (read from std_patient_ref or registered by a unit that
+   * standardized). Scoped to the transaction object: it dies with it, so a rolled-back batch leaves no stale entry.
+   */
+  readonly #cache?: Map<string, PatientRef>;
 
-  constructor(tx: Queryable, unit: LandedUnit, services: StandardizeServices) {
+  constructor(tx: Queryable, unit: LandedUnit, services: StandardizeServices, cache?: Map<string, PatientRef>) {
+    this.#cache = cache;
     this.tx = tx;
     this.unit = unit;
     this.services = services;
@@ -82,18 +89,31 @@ export class UnitContext {
     return r;
   }
 
-  /** Notes a Patient produced in this unit, records it for referential integrity and requeues records that waited. */
-  async registerPatient(mrn: string, patient: Patient): Promise<void> {
+  /**
+   * Notes a Patient produced in this unit. Its registration for referential integrity (std_patient_ref) and the
+   * release of the records that waited for it are written by `commitRegistrations`, only if the unit standardizes —
+   * nothing is written for a unit that ends in quarantine, so no savepoint is needed.
+   */
+  registerPatient(mrn: string, patient: Patient): void {
     this.#patients.set(mrn, { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
-    const { rows } = await this.tx.query<{ mrn: string }>(
-      `INSERT INTO std_patient_ref (institution_id, mrn, patient_key, birth_date, first_unit) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (institution_id, mrn) DO NOTHING RETURNING mrn`,
-      [this.institutionId, mrn, patient.id, patient.birthDate ?? null, this.unit.id],
-    );
-    if (rows.length) {
-      await requeueUnits(this.tx, this.institutionId, holdKey({ mrn }));
-    } else if (patient.birthDate) {
-      await this.tx.query(`UPDATE std_patient_ref SET birth_date = $3 WHERE institution_id = $1 AND mrn = $2`, [this.institutionId, mrn, patient.birthDate]);
+    this.#registered.push({ mrn, patient });
+  }
+
+  /** Writes the registrations of this (standardized) unit and requeues the units held for them: one statement each. */
+  async commitRegistrations(): Promise<void> {
+    for (const { mrn, patient } of this.#registered) {
+      await this.tx.query(
+        `WITH ins AS (
+           INSERT INTO std_patient_ref (institution_id, mrn, patient_key, birth_date, first_unit) VALUES ($1, $2, $3, $4::date, $5)
+           ON CONFLICT (institution_id, mrn) DO UPDATE SET birth_date = coalesce(EXCLUDED.birth_date, std_patient_ref.birth_date)
+           RETURNING (xmax = 0) AS fresh),
+         held AS (
+           DELETE FROM std_held WHERE institution_id = $1 AND hold_key = $6 AND EXISTS (SELECT 1 FROM ins WHERE fresh) RETURNING unit_id)
+         UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL, processed_at = NULL
+          WHERE id IN (SELECT unit_id FROM held) AND institution_id = $1 AND status = 'quarantined'`,
+        [this.institutionId, mrn, patient.id, patient.birthDate ?? null, this.unit.id, holdKey({ mrn })],
+      );
+      this.#cache?.set(`${this.institutionId}\u0001${mrn}`, { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
     }
   }
 
@@ -104,7 +124,7 @@ export class UnitContext {
   async patient(mrn: string | undefined, element: string): Promise<PatientRef | undefined> {
     const m = mrn?.trim();
     if (!m) return this.fail('missing-required', `${element} (local patient id) is empty`, element);
-    const here = this.#patients.get(m);
+    const here = this.#patients.get(m) ?? this.#cache?.get(`${this.institutionId}\u0001${m}`);
     if (here) return here;
     const { rows } = await this.tx.query<{ patient_key: string; birth_date: string | null }>(
       `SELECT patient_key, birth_date FROM std_patient_ref WHERE institution_id = $1 AND mrn = $2`,
@@ -113,6 +133,7 @@ export class UnitContext {
     if (!rows[0]) return this.fail('unknown-patient', `unknown patient_local_id: ${m}`, element, { patient: { mrn: m } });
     const ref = { id: rows[0].patient_key, reference: `Patient/${rows[0].patient_key}`, birthDate: rows[0].birth_date ?? undefined };
     this.#patients.set(m, ref);
+    this.#cache?.set(`${this.institutionId}\u0001${m}`, ref);
     return ref;
   }
 

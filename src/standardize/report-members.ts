@@ -6,13 +6,14 @@ import type { UnitContext } from './context.ts';
  * the last row's version of the report is complete whatever the arrival order. Returns the Observation ids, sorted.
  */
 export async function memberResults(ctx: UnitContext, reportId: string, observationId: string): Promise<string[]> {
-  await ctx.tx.query(
-    `INSERT INTO std_report_member (institution_id, report_id, observation_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-    [ctx.institutionId, reportId, observationId],
-  );
+  // One round trip: the insert's row is not visible to the statement's own SELECT, hence the UNION.
   const { rows } = await ctx.tx.query<{ observation_id: string }>(
-    `SELECT observation_id FROM std_report_member WHERE institution_id = $1 AND report_id = $2 ORDER BY observation_id`,
-    [ctx.institutionId, reportId],
+    `WITH ins AS (
+       INSERT INTO std_report_member (institution_id, report_id, observation_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING observation_id)
+     SELECT observation_id FROM std_report_member WHERE institution_id = $1 AND report_id = $2
+     UNION SELECT observation_id FROM ins
+     ORDER BY 1`,
+    [ctx.institutionId, reportId, observationId],
   );
   return rows.map((r) => r.observation_id);
 }

@@ -1,7 +1,7 @@
 import type { LandedUnit, StandardizeResult, Standardizer } from '../ingest/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import { CodeMapper, holdKey, holdUnit, Terminology } from '../terminology/index.ts';
-import { UnitContext, type StandardizeServices } from './context.ts';
+import { UnitContext, type PatientRef, type StandardizeServices } from './context.ts';
 import { standardizeCsv } from './csv.ts';
 import { standardizeFhir } from './fhir-bundle.ts';
 import { standardizeHl7 } from './hl7.ts';
@@ -10,15 +10,18 @@ import type { StdReason } from './reasons.ts';
 /**
  * The standardizer of issue 4 (the `Standardizer` seam of src/ingest): one landed unit → canonical FHIR R4 resources
  * with standard codes and units and `meta.source` lineage, or quarantine with machine-readable reasons
- * (reasons.ts). It runs inside the worker's transaction; its own writes (patient register, report membership, map
- * entries) are undone if the unit is quarantined — except the unmapped-code work list, which is exactly what an
- * operator needs to see — and the EMPI is called only for Patients of units that standardize.
+ * (reasons.ts). It runs inside the worker's transaction and writes only what survives either outcome (the unmapped
+ * work list, automatic map entries, report membership once the row's Observation is built); the patient register
+ * and the release of records held for a patient are written only when the unit standardizes, and the EMPI is called
+ * only for Patients of units that standardize. Round trips per unit are what bound its rate: a CSV lab row costs one
+ * (report membership) when its patient is already known in the transaction.
  */
 export function createStandardizer(services: StandardizeServices): Standardizer {
+  const caches = new WeakMap<Queryable, Map<string, PatientRef>>();
   return async (unit: LandedUnit, tx: Queryable): Promise<StandardizeResult> => {
-    const ctx = new UnitContext(tx, unit, services);
-    await services.mapper.rewriteAutoEntries(undefined);
-    await tx.exec('SAVEPOINT std_unit');
+    let cache = caches.get(tx);
+    if (!cache) caches.set(tx, (cache = new Map()));
+    const ctx = new UnitContext(tx, unit, services, cache);
     switch (unit.channel) {
       case 'csv':
         await standardizeCsv(ctx);
@@ -34,17 +37,14 @@ export function createStandardizer(services: StandardizeServices): Standardizer 
         ctx.fail('unparseable', `unknown channel ${String(unit.channel)}`);
     }
     if (ctx.reasons.length) {
-      await tx.exec('ROLLBACK TO SAVEPOINT std_unit');
-      await recordUnmapped(tx, unit.institutionId, ctx.reasons);
       // What the unit waits for, so the patient's arrival or the code's confirmation releases exactly it.
       for (const r of ctx.reasons) {
         if (r.code === 'unknown-patient' && r.patient) await holdUnit(tx, unit.institutionId, holdKey(r.patient), unit.id);
         if (r.code === 'unmapped-code' && r.local) await holdUnit(tx, unit.institutionId, holdKey(r.local), unit.id);
       }
-      await services.mapper.rewriteAutoEntries(tx);
       return { quarantine: dedupe(ctx.reasons) };
     }
-    await tx.exec('RELEASE SAVEPOINT std_unit');
+    await ctx.commitRegistrations();
     for (const p of ctx.patientsToMatch) await services.matchPatient?.(tx, p, unit);
     return { resources: ctx.resources };
   };
@@ -77,18 +77,6 @@ export function lazyStandardizer(hooks: Pick<StandardizeServices, 'matchPatient'
 export async function openStandardization(db: Db | Queryable, hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'now'> = {}): Promise<StandardizeServices> {
   const terminology = await Terminology.open(db);
   return { terminology, mapper: await CodeMapper.open(db, terminology), ...hooks };
-}
-
-async function recordUnmapped(tx: Queryable, institutionId: string, reasons: StdReason[]): Promise<void> {
-  for (const r of reasons) {
-    if (r.code !== 'unmapped-code' || !r.local?.target) continue;
-    await tx.query(
-      `INSERT INTO terminology_unmapped (institution_id, local_system, local_code, local_display, target_system, seen_count)
-       VALUES ($1, $2, $3, $4, $5, 1)
-       ON CONFLICT (institution_id, local_system, local_code) DO UPDATE SET seen_count = terminology_unmapped.seen_count + 1, last_seen = now()`,
-      [institutionId, r.local.system, r.local.code, r.local.display ?? null, r.local.target],
-    );
-  }
 }
 
 function dedupe(reasons: StdReason[]): StdReason[] {

@@ -51,7 +51,6 @@ export function localKey(lc: LocalCode): { system: string; code: string } {
 export class CodeMapper {
   readonly terminology: Terminology;
   #entries = new Map<string, MapEntry>();
-  #auto: Array<[string, string, string, string | undefined, string, string]> = [];
 
   private constructor(terminology: Terminology) {
     this.terminology = terminology;
@@ -69,16 +68,6 @@ export class CodeMapper {
   /** Forgets a cached entry (after a confirmation made elsewhere). */
   remember(institutionId: string, system: string, code: string, entry: MapEntry): void {
     this.#entries.set(cacheKey(institutionId, system, code), entry);
-  }
-
-  /**
-   * The automatic map entries written since the last call. A caller that rolls its transaction back to a savepoint
-   * (a quarantined unit) writes them again, so the database keeps what the in-memory cache already believes.
-   */
-  async rewriteAutoEntries(tx: Queryable | undefined): Promise<void> {
-    const list = this.#auto;
-    this.#auto = [];
-    if (tx) for (const [i, s, c, d, ts, tc] of list) await writeEntry(tx, i, s, c, d, ts, tc, 'auto:exact-name');
   }
 
   /** Resolves one local code to a standard coding (see class comment); writes only map/unmapped rows, via `tx`. */
@@ -104,7 +93,6 @@ export class CodeMapper {
     if (auto?.via === 'standard-code') return { status: 'mapped', via: 'standard-code', coding: auto.coding };
     if (auto?.via === 'exact-name') {
       await writeEntry(tx, lc.institutionId, system, code, lc.display, auto.coding.system, auto.coding.code, 'auto:exact-name');
-      this.#auto.push([lc.institutionId, system, code, lc.display, auto.coding.system, auto.coding.code]);
       this.#entries.set(key, { targetSystem: auto.coding.system, targetCode: auto.coding.code });
       return { status: 'mapped', via: 'exact-name', coding: auto.coding };
     }
