@@ -88,7 +88,7 @@ async function benchCsv(db: Db, rows: number): Promise<void> {
   const ingest = createIngest(db, { runWorker: false });
   for (const n of [Math.round(rows / 4), rows]) {
     const inst = `bench-csv-${n}`;
-    const { result, secs, peakMb } = await measured(() => ingestCsv(csvRows(n, inst), { institutionId: inst, table: 'patient', land: ingest.land }));
+    const { result, secs, peakMb } = await measured(() => ingestCsv(csvRows(n, inst), { institutionId: inst, table: 'patient', land: ingest.landBulk, concurrency: ingest.bulkConcurrency }));
     const base = await copyBaseline(db, inst);
     console.log(`CSV   ${fmt(result.received)} rows in ${secs.toFixed(2)} s = ${fmt(result.received / secs)} rows/s · raw COPY ${fmt(base.rows / base.secs)} rows/s · ratio ${((result.received / secs) / (base.rows / base.secs)).toFixed(2)} · peak live memory ${peakMb.toFixed(0)} MB`);
   }

@@ -51,7 +51,9 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     const body = request.body as AsyncIterable<Buffer> | undefined;
     if (!body || typeof body !== 'object' || !(Symbol.asyncIterator in body)) throw new HttpError('unsupported-media-type', 'send the CSV as text/csv');
     try {
-      return await ingestCsv(body, { institutionId, table: str(request.query.table), fileName: str(request.query.file), land: ingest.land });
+      return await ingestCsv(body, {
+        institutionId, table: str(request.query.table), fileName: str(request.query.file), land: ingest.landBulk, concurrency: ingest.bulkConcurrency,
+      });
     } catch (err) {
       if (err instanceof CsvColumnsError) throw new HttpError('bad-request', err.message);
       if (err instanceof Error && /core table|empty CSV/.test(err.message)) throw new HttpError('bad-request', err.message);

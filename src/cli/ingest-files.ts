@@ -124,7 +124,7 @@ async function inProcess(config: Config, files: string[], ref: string, table: st
       const bar = new ProgressBar(basename(file), size);
       try {
         const r = await ingestCsv(createReadStream(file, { highWaterMark: 256 * 1024 }), {
-          institutionId: inst.id, table, fileName: file, land: ingest.land, onProgress: (p) => bar.update(p.bytes, `${p.rows} rows`),
+          institutionId: inst.id, table, fileName: file, land: ingest.landBulk, concurrency: ingest.bulkConcurrency, onProgress: (p) => bar.update(p.bytes, `${p.rows} rows`),
         });
         bar.finish(size, `${r.received} rows`);
         add(r);

@@ -3,7 +3,7 @@ import { acceptHl7, type Hl7Reply } from './hl7/accept.ts';
 import { splitMessages } from './hl7/frames.ts';
 import { startMllpServer, type MllpServer, type MllpServerOptions } from './hl7/mllp-server.ts';
 import { SenderRegistry } from './hl7/senders.ts';
-import { LandingBatcher } from './landing.ts';
+import { LandingBatcher, landUnits } from './landing.ts';
 import type { LandResult, UnitInput } from './types.ts';
 import { drainQueue, IngestWorker, type WorkerOptions } from './worker.ts';
 
@@ -23,6 +23,10 @@ export interface Ingest {
   readonly worker: IngestWorker;
   /** Lands units; resolves once committed. Wakes the worker. */
   land(units: UnitInput[]): Promise<LandResult[]>;
+  /** Lands one large batch (a CSV upload's) in its own statement, not grouped with others. Wakes the worker. */
+  landBulk(units: UnitInput[]): Promise<LandResult[]>;
+  /** Batches a bulk channel may land at once: two on a PostgreSQL pool (COPY of one overlaps the INSERT of the other). */
+  readonly bulkConcurrency: number;
   /** HL7 over HTTP: the body's messages from an authenticated institution → one ACK each. */
   receiveHl7Http(institutionId: string, body: Buffer): Promise<Hl7Reply[]>;
   startMllp(port: number, host?: string): Promise<MllpServer>;
@@ -42,6 +46,12 @@ export function createIngest(db: Db, options: IngestOptions = {}): Ingest {
   if (options.runWorker ?? true) worker.start();
   return {
     db, senders, worker, land,
+    landBulk: async (units) => {
+      const results = await landUnits(db, units);
+      worker.notify();
+      return results;
+    },
+    bulkConcurrency: db.engine === 'postgres' ? 2 : 1,
     receiveHl7Http: (institutionId, body) =>
       acceptHl7({ channel: 'hl7-http', senders, land, institutionId }, splitMessages(body)),
     async startMllp(port, host) {

@@ -96,11 +96,17 @@ describe(`core-table CSV ingestion on ${process.env.DATABASE_URL ? 'PostgreSQL' 
     assert.deepEqual([c.received, c.duplicates, c.quarantined, c.pending], [6, 3, 1, 2]);
   });
 
-  it('lands thousands of rows in set-based batches with exact counts', async () => {
+  it('lands thousands of rows in concurrent set-based batches, a row repeated in a later batch counted as a duplicate', async () => {
     const lines = ['机构代码,记录编号,患者编号,姓名,更新时间'];
-    for (let i = 0; i < 12_000; i++) lines.push(`H4,${i % 11_000},M${i},名${i % 11_000},2024-01-01`);
-    const s = await ingestCsv(chunks(Buffer.from(lines.join('\n')), 65536), { institutionId: 'csv-big', table: 'patient', land });
-    assert.deepEqual([s.received, s.landed, s.duplicates], [12_000, 12_000, 0]);
+    // Rows 6000–6999 repeat rows 0–999 exactly: they fall in the second batch, which lands alongside the first.
+    for (let i = 0; i < 12_000; i++) {
+      const k = i >= 6000 && i < 7000 ? i - 6000 : i;
+      lines.push(`H4,${k},M${k},名${k},2024-01-01`);
+    }
+    const s = await ingestCsv(chunks(Buffer.from(lines.join('\n')), 65536), { institutionId: 'csv-big', table: 'patient', land, concurrency: 2 });
+    assert.deepEqual([s.received, s.landed, s.duplicates], [12_000, 11_000, 1000]);
+    const [c] = await feedCounts(db, { institution: 'csv-big' });
+    assert.deepEqual([c.received, c.duplicates, c.pending], [12_000, 1000, 11_000]);
   });
 
   it('detects day-first and month-first dates from values only one of them can read', () => {

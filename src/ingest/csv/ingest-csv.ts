@@ -27,6 +27,8 @@ export interface CsvIngestOptions {
   fileName?: string;
   land: (units: UnitInput[]) => Promise<LandResult[]>;
   onProgress?: (p: { bytes: number; rows: number }) => void;
+  /** Batches landing at once (default 1; 2 suits a PostgreSQL pool). */
+  concurrency?: number;
 }
 
 export interface CsvSummary {
@@ -99,10 +101,12 @@ export async function ingestCsv(source: AsyncIterable<Buffer | Uint8Array | stri
   const baseMeta = { table: table.key, ...(options.fileName ? { file: basename(options.fileName) } : {}), delimiter, dateFormats };
 
   let batch: UnitInput[] = [];
-  // One batch lands while the next is parsed (JS and database work overlap); memory stays at two batches.
-  let inFlight: Promise<void> = Promise.resolve();
+  // Batches land while the next ones are parsed (JS and database work overlap; on a PostgreSQL pool two landings
+  // also overlap each other's COPY and INSERT). Memory stays at `inFlight + 1` batches.
+  const inFlight: Promise<void>[] = [];
+  const maxInFlight = options.concurrency ?? 1;
   const flush = async () => {
-    await inFlight;
+    while (inFlight.length >= maxInFlight) await inFlight.shift();
     if (!batch.length) return;
     const units = batch;
     batch = [];
@@ -116,8 +120,8 @@ export async function ingestCsv(source: AsyncIterable<Buffer | Uint8Array | stri
       });
       options.onProgress?.({ bytes: bytesRead, rows: summary.received });
     });
-    landing.catch(() => undefined); // its failure surfaces where it is awaited (next flush or the end), not as unhandled
-    inFlight = landing;
+    landing.catch(() => undefined); // its failure surfaces where it is awaited (a later flush or the end), not as unhandled
+    inFlight.push(landing);
   };
   const take = async (r: RawRecord, fields: string[]) => {
     summary.received++;
@@ -132,7 +136,7 @@ export async function ingestCsv(source: AsyncIterable<Buffer | Uint8Array | stri
   for (let i = 0; i < sample.length; i++) await take(sample[i], sampleFields[i]);
   for await (const r of records) await take(r, decodeRow(r));
   await flush();
-  await inFlight;
+  while (inFlight.length) await inFlight.shift();
   return summary;
 }
 
