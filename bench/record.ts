@@ -12,16 +12,33 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../src/fhir/context.ts';
 import { getRecordSummary, recordDepsFor } from '../src/record/index.ts';
-import { openDb } from '../src/store/index.ts';
+import { openDb, type Db } from '../src/store/index.ts';
 
-interface Options { persons: number; resources: number; heavy: number; samples: number; keep: boolean }
+interface Options { persons: number; resources: number; heavy: number; samples: number; keep: boolean; reuse?: string }
 
 function parseArgs(args: string[]): Options {
   const get = (name: string, def: number) => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? Number(args[i + 1]) : def;
   };
-  return { persons: get('persons', 1_000_000), resources: get('resources', 20_000_000), heavy: get('heavy', 100), samples: get('samples', 1000), keep: args.includes('--keep') };
+  const r = args.indexOf('--reuse');
+  return {
+    persons: get('persons', 1_000_000), resources: get('resources', 20_000_000), heavy: get('heavy', 100), samples: get('samples', 1000),
+    keep: args.includes('--keep') || r >= 0, reuse: r >= 0 ? args[r + 1] : undefined,
+  };
+}
+
+/** CPU seconds (user + system) of this process and of the PostgreSQL backends of our pool (as bench/store.ts). */
+async function cpuSeconds(backends: number[]): Promise<{ node: number; pg: number }> {
+  const { readFile } = await import('node:fs/promises');
+  let pg = 0;
+  for (const pid of backends) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    pg += (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+  }
+  const u = process.cpuUsage();
+  return { node: (u.user + u.system) / 1e6, pg };
 }
 
 const INSTITUTIONS = 200;
@@ -81,12 +98,25 @@ const COLS = ['patient_key', 'resource_type', 'id', 'version_id', 'last_updated'
 export async function run(args: string[]): Promise<void> {
   const opt = parseArgs(args);
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const schema = 'bench_record_' + randomBytes(4).toString('hex');
+  const schema = opt.reuse ?? 'bench_record_' + randomBytes(4).toString('hex');
   const db = await openDb({ databaseUrl: url, schema, poolSize: 4 });
   const t0 = performance.now();
   const secs = () => ((performance.now() - t0) / 1000).toFixed(0) + ' s';
   try {
-    console.log(`record benchmark: PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')} schema ${schema}: ${opt.persons} persons, ${opt.resources} resources, ${opt.heavy} heavy persons × 2000`);
+    console.log(`record benchmark: PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')} schema ${schema}`);
+    if (!opt.reuse) await load(db, opt, secs);
+    else console.log(`record benchmark: reusing schema ${schema} (${opt.heavy} heavy persons)`);
+    await measure(db, opt);
+  } finally {
+    if (!opt.keep) await db.exec(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+    else console.log(`schema kept: ${schema} (npm run bench -- record --reuse ${schema} --heavy ${opt.heavy})`);
+    await db.close();
+  }
+}
+
+async function load(db: Db, opt: Options, secs: () => string): Promise<void> {
+  {
+    console.log(`record benchmark: ${opt.persons} persons, ${opt.resources} resources, ${opt.heavy} heavy persons × 2000`);
     for (const ix of ['fhir_resource_patient', 'fhir_resource_updated', 'fhir_resource_date', 'fhir_resource_identifiers', 'fhir_resource_codes', 'fhir_resource_categories', 'fhir_resource_tokens', 'fhir_resource_strings', 'fhir_resource_refs']) {
       await db.exec(`DROP INDEX IF EXISTS ${ix}`);
     }
@@ -134,6 +164,13 @@ export async function run(args: string[]): Promise<void> {
     })());
     console.log(`${n} resources loaded by COPY (${secs()}); ANALYZE`);
     await db.exec('ANALYZE fhir_resource; ANALYZE empi_person; ANALYZE empi_record; ANALYZE institution');
+  }
+}
+
+async function measure(db: Db, opt: Options): Promise<void> {
+  {
+    const backends = [...new Set((await Promise.all(Array.from({ length: 4 }, () =>
+      db.transaction(async (tx) => (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)')).rows[0].pid)))))];
 
     const deps = recordDepsFor(db);
     const persons = Array.from({ length: opt.heavy }, (_, p) => `P${String(p + 1).padStart(10, '0')}`);
@@ -153,9 +190,12 @@ export async function run(args: string[]): Promise<void> {
     cold.sort((a, b) => a - b);
     console.log(`summary, first read of each heavy person (${cold.length}): p50 ${pct(cold, 50).toFixed(1)} ms  p99 ${pct(cold, 99).toFixed(1)} ms  (${items} items in the last one)`);
     const warm: number[] = [];
+    const cpu0 = await cpuSeconds(backends);
     for (let i = 0; i < opt.samples; i++) warm.push(await time(i * 31));
+    const cpu1 = await cpuSeconds(backends);
     warm.sort((a, b) => a - b);
     console.log(`summary, ${warm.length} reads:                 p50 ${pct(warm, 50).toFixed(1)} ms  p95 ${pct(warm, 95).toFixed(1)} ms  p99 ${pct(warm, 99).toFixed(1)} ms`);
+    console.log(`  CPU per summary: node ${(((cpu1.node - cpu0.node) / warm.length) * 1000).toFixed(1)} ms + PostgreSQL ${(((cpu1.pg - cpu0.pg) / warm.length) * 1000).toFixed(1)} ms (load average now ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).cpus().length} cores)`);
     const conc: number[] = [];
     const started = performance.now();
     await Promise.all([0, 1, 2, 3].map(async (w) => {
@@ -163,8 +203,5 @@ export async function run(args: string[]): Promise<void> {
     }));
     conc.sort((a, b) => a - b);
     console.log(`summary, 4 concurrent readers:    p50 ${pct(conc, 50).toFixed(1)} ms  p99 ${pct(conc, 99).toFixed(1)} ms  ${(conc.length / ((performance.now() - started) / 1000)).toFixed(0)} summaries/s (audit group commit)`);
-  } finally {
-    if (!opt.keep) await db.exec(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
-    await db.close();
   }
 }

@@ -38,7 +38,7 @@ const byDateDesc = <T extends { date: string }>(a: T, b: T) => b.date.localeComp
 export function buildItems(rows: FactRow[], terminology?: Terminology): Items {
   const out: Items = { problems: [], allergies: [], medications: [], encounters: [], labs: [], exams: [], immunizations: [], followUps: [] };
   const inst = (r: FactRow): InstitutionRef => ({ id: r.inst ?? '', name: r.inst_name ?? r.inst ?? '' });
-  const fallbackDate = (r: FactRow) => r.updated.toISOString();
+  const fallbackDate = (r: FactRow) => r.updated;
   const points: RawPoint[] = [];
   const encDiagnosis = new Map<string, { coding: Coding; principal: boolean }>();
   const followObs = new Map<string, { assessment?: string; next?: string }>();
@@ -51,9 +51,9 @@ export function buildItems(rows: FactRow[], terminology?: Terminology): Items {
     const ref = `${r.t}/${r.id}`;
     switch (r.t) {
       case 'Patient':
-        if (f.address && r.updated.toISOString() > addressDate) {
+        if (f.address && r.updated > addressDate) {
           out.address = f.address;
-          addressDate = r.updated.toISOString();
+          addressDate = r.updated;
         }
         break;
       case 'Observation': {

@@ -14,7 +14,8 @@ export interface FactRow {
   id: string;
   inst: string | null;
   inst_name: string | null;
-  updated: Date;
+  /** last_updated as JSON renders a timestamptz: ISO 8601 with offset. */
+  updated: string;
   /** Projected elements (Observation, DiagnosticReport, Patient) or the resource without meta/text. */
   f: Record<string, unknown>;
 }
@@ -35,13 +36,17 @@ const PROJECTION = `CASE r.resource_type
 /** The person's summary rows across all their institution-level Patients. */
 export async function readFacts(q: Queryable, patientKeys: string[]): Promise<FactRow[]> {
   if (!patientKeys.length) return [];
-  const { rows } = await q.query<FactRow>(
-    `SELECT r.resource_type AS t, r.id, r.institution_id AS inst, i.name AS inst_name, r.last_updated AS updated, ${PROJECTION} AS f
+  // One JSON document for the whole record: a single JSON.parse on our side instead of per-row, per-column decoding
+  // (which, with timestamp parsing, cost more than the query itself for 2,000 rows).
+  const { rows } = await q.query<{ facts: string | null }>(
+    `SELECT json_agg(json_build_array(r.resource_type, r.id, r.institution_id, i.name,
+         r.last_updated, ${PROJECTION}))::text AS facts
      FROM fhir_resource r LEFT JOIN institution i ON i.id = r.institution_id
      WHERE r.patient_key = ANY($1::text[]) AND r.resource_type = ANY($2::text[]) AND NOT r.deleted`,
     [patientKeys, SUMMARY_TYPES],
   );
-  return rows;
+  const list = JSON.parse(rows[0]?.facts ?? '[]') as Array<[string, string, string | null, string | null, string, Record<string, unknown>]>;
+  return list.map(([t, id, inst, inst_name, updated, f]) => ({ t, id, inst, inst_name, updated, f }));
 }
 
 export interface PersonRow {
