@@ -81,9 +81,9 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
         if ('resources' in result) {
           if (result.resources.length && !options.writeResources) throw new Error('no resource writer configured');
           if (result.resources.length) await options.writeResources!(tx, result.resources, unit);
-          await setStatus(tx, unit.id, 'standardized', null, null);
+          await setStatus(tx, unit.id, 'standardized', null);
         } else {
-          await setStatus(tx, unit.id, 'quarantined', result.quarantine, null);
+          await setStatus(tx, unit.id, 'quarantined', result.quarantine);
         }
         await tx.exec('RELEASE SAVEPOINT unit');
       } catch (err) {
@@ -105,11 +105,13 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
   });
 }
 
-async function setStatus(tx: Queryable, id: number, status: UnitStatus, reasons: QuarantineReason[] | null, error: string | null) {
+// Set per unit, at once (not batched at the end): a later unit of the same batch may requeue this one (a patient
+// arriving releases records held as unknown-patient), and that must win.
+async function setStatus(tx: Queryable, id: number, status: UnitStatus, reasons: QuarantineReason[] | null) {
   await tx.query(
-    `UPDATE landed_unit SET status = $2, reasons = $3::jsonb, last_error = $4, attempts = attempts + 1, processed_at = now()
+    `UPDATE landed_unit SET status = $2, reasons = $3::jsonb, last_error = NULL, attempts = attempts + 1, processed_at = now()
      WHERE id = $1`,
-    [id, status, reasons ? JSON.stringify(reasons) : null, error],
+    [id, status, reasons ? JSON.stringify(reasons) : null],
   );
 }
 
