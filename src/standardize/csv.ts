@@ -1,5 +1,6 @@
 import type { CodeableConcept, EpisodeOfCare } from '@medplum/fhirtypes';
 import { parseCsvUnit, type CsvRow } from '../ingest/index.ts';
+import { coreTable } from '../standards/core-tables.ts';
 import { bphsSystem, SYSTEMS } from '../terminology/index.ts';
 import { codedObservation, condition, diagnosticReport, encounter, encounterRef, immunization, medicationRequest, procedure, quantityObservation, type EncounterClass } from './clinical.ts';
 import type { PatientRef, UnitContext } from './context.ts';
@@ -29,6 +30,11 @@ export async function standardizeCsv(ctx: UnitContext): Promise<void> {
   }
   const handler = HANDLERS[row.table];
   if (!handler) return void ctx.fail('unknown-table', `no standardization for core table ${row.table}`);
+  // Required columns of the core-table dictionary, whichever the handler reads (a file may also lack the column).
+  for (const col of coreTable(row.table)?.columns ?? []) {
+    if (col.required && !row.values[col.key]?.trim()) ctx.fail('missing-required', `${col.header} (${col.key}) is empty`, `${row.table}.${col.key}`);
+  }
+  if (ctx.reasons.length) return;
   await handler(ctx, row.values, row);
 }
 
