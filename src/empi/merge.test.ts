@@ -98,3 +98,27 @@ describe(`merge and unmerge (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
     assert.notEqual(await personOfPatient(db, c.patientKey), a.personId);
   });
 });
+
+describe(`golden record twins (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('computes the same golden records in JS (incremental) as in SQL (batch)', async () => {
+    const { openTestDb } = await import('../../test/support/db.ts');
+    const { miniCounty } = await import('./testing.ts');
+    const { refreshGolden } = await import('./registry.ts');
+    const db = await openTestDb();
+    try {
+      for (const x of miniCounty(120, 21, 0.4).inputs) await matchIncoming(db, x);
+      const read = async () => (await db.query<{ person_id: string; golden: unknown; resident_id: string | null }>('SELECT person_id, golden, resident_id FROM empi_person ORDER BY person_id')).rows;
+      const { rows } = await db.query<{ person_id: string }>('SELECT person_id FROM empi_person');
+      const ids = rows.map((r) => r.person_id);
+      await refreshGolden(db, ids, 'js');
+      const js = await read();
+      await db.exec(`UPDATE empi_person SET golden = '{}', resident_id = NULL`);
+      await refreshGolden(db, ids, 'sql');
+      const sql = await read();
+      assert.ok(js.length > 100);
+      assert.deepEqual(js, sql);
+    } finally {
+      await db.close();
+    }
+  });
+});

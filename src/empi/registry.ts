@@ -55,7 +55,7 @@ export async function upsertRecord(q: Queryable, f: RecordFeatures): Promise<{ e
      RETURNING person_id, (xmax = 0) AS inserted`,
     params,
   );
-  await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
+  if (!rows[0].inserted) await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
   const keys = blockKeys(f);
   if (keys.length) {
     await q.query('INSERT INTO empi_block (key, patient_key) SELECT unnest($1::text[]), $2', [keys, f.patientKey]);
@@ -107,7 +107,7 @@ export async function patientKeysOfPerson(q: Queryable, personId: string): Promi
 }
 
 const GOLDEN_FIELDS: Array<{ field: string; col: string; quality: string; where?: string }> = [
-  { field: 'residentId', col: 'resident_id', quality: '1', where: 'resident_id_valid' },
+  { field: 'residentId', col: 'resident_id', quality: '1', where: 'resident_id_valid' }, // twins: golden.ts FIELDS
   { field: 'name', col: 'name', quality: `CASE name_kind WHEN 'zh' THEN 2 WHEN 'latin' THEN 2 ELSE 0 END - (CASE WHEN name LIKE '%?%' THEN 1 ELSE 0 END)` },
   { field: 'birthDate', col: 'birth_date', quality: `CASE WHEN resident_id_valid AND to_char(birth_date, 'YYYYMMDD') = substr(resident_id, 7, 8) THEN 1 ELSE 0 END` },
   { field: 'sex', col: 'sex', quality: '1' },
@@ -120,8 +120,14 @@ const GOLDEN_FIELDS: Array<{ field: string; col: string; quality: string; where?
  * Recomputes the best-of-sources golden record of the given (surviving) persons, or of all persons: per field the
  * value of the best-quality source (valid ID, real name over a newborn placeholder), then the most frequent, then the
  * newest; each value keeps the patient_key it came from. Set-based: one statement for any number of persons.
+ * A list of persons (incremental mode) goes to the JS twin in golden.ts by default: two indexed queries instead of
+ * planning this statement on every incoming Patient.
  */
-export async function refreshGolden(q: Queryable, personIds: string[] | 'all' | { sql: string }): Promise<void> {
+export async function refreshGolden(q: Queryable, personIds: string[] | 'all' | { sql: string }, engine: 'js' | 'sql' = 'js'): Promise<void> {
+  if (Array.isArray(personIds) && engine === 'js') {
+    const { refreshGoldenOf } = await import('./golden.ts');
+    return refreshGoldenOf(q, personIds);
+  }
   const filter = personIds === 'all' ? 'true' : Array.isArray(personIds) ? 'x.pid = ANY($1::text[])' : `x.pid IN (${personIds.sql})`;
   const picks = GOLDEN_FIELDS.map(
     (g) => `pick_${g.col} AS (
@@ -134,11 +140,20 @@ export async function refreshGolden(q: Queryable, personIds: string[] | 'all' | 
     (g) => `'${g.field}', CASE WHEN pick_${g.col}.v IS NOT NULL THEN jsonb_build_object('value', pick_${g.col}.v, 'source', pick_${g.col}.src) END`,
   );
   const joins = GOLDEN_FIELDS.map((g) => `LEFT JOIN pick_${g.col} USING (pid)`).join(' ');
+  // A list of (surviving) persons: their records through the person index and the merge tree — never a scan, since
+  // incremental mode calls this for every incoming Patient. 'all' / a SQL set: one scan for the batch.
+  const recs = Array.isArray(personIds)
+    ? `members(root, pid) AS (
+         SELECT root, root FROM unnest($1::text[]) AS r(root)
+         UNION SELECT m.root, p.person_id FROM empi_person p JOIN members m ON p.merged_into = m.pid
+       ),
+       recs AS (SELECT m.root AS pid, r.* FROM members m JOIN empi_record r ON r.person_id = m.pid WHERE r.status = 'active')`
+    : `recs AS (
+         SELECT x.* FROM (SELECT ${resolvedSql('r.person_id', 'pp')} AS pid, r.* FROM empi_record r
+           JOIN empi_person pp ON pp.person_id = r.person_id WHERE r.status = 'active') x WHERE ${filter}
+       )`;
   await q.query(
-    `WITH recs AS (
-       SELECT x.* FROM (SELECT ${resolvedSql('r.person_id', 'pp')} AS pid, r.* FROM empi_record r
-         JOIN empi_person pp ON pp.person_id = r.person_id WHERE r.status = 'active') x WHERE ${filter}
-     ), ${picks.join(',\n')},
+    `WITH RECURSIVE ${recs}, ${picks.join(',\n')},
      ids AS (SELECT DISTINCT pid FROM recs)
      UPDATE empi_person p SET golden = jsonb_strip_nulls(jsonb_build_object(${obj.join(', ')})),
        resident_id = pick_resident_id.v, updated_at = now()
