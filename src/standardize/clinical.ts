@@ -244,7 +244,7 @@ export async function procedure(
     subject: { reference: f.patient.reference },
     ...(f.encounter ? { encounter: f.encounter } : {}),
     performedDateTime: f.performed.dateTime,
-    ...(f.operator?.trim() ? { performer: [{ actor: { display: f.operator.trim() }, onBehalfOf: ctx.org() }] } : {}),
+    performer: [f.operator?.trim() ? { actor: { display: f.operator.trim() }, onBehalfOf: ctx.org() } : { actor: ctx.org() }],
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CodeableConcept, Coding, Patient, Quantity, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Meta, Patient, Quantity, Resource } from '@medplum/fhirtypes';
 import type { LandedUnit } from '../ingest/types.ts';
 import type { Queryable } from '../store/index.ts';
 import { holdKey, SYSTEMS, type CodeMapper, type Concept, type LocalKind, type Terminology } from '../terminology/index.ts';
@@ -65,8 +65,12 @@ export class UnitContext {
   }
 
   /** The common frame of every produced resource: id from the source keys, meta.source lineage. */
-  frame<T extends Resource['resourceType']>(resourceType: T, ...keys: string[]): { resourceType: T; id: string; meta: { source: string } } {
-    return { resourceType, id: stableId(resourceType, this.institutionId, ...keys), meta: lineage(this.unit.id) as { source: string } };
+  frame<T extends Resource['resourceType']>(resourceType: T, ...keys: string[]): { resourceType: T; id: string; meta: Meta } {
+    // The institution as a tag too: some resources (Condition) have no element that may reference an Organization.
+    return {
+      resourceType, id: stableId(resourceType, this.institutionId, ...keys),
+      meta: { ...lineage(this.unit.id), tag: [{ system: EXT.institution, code: this.institutionId }] },
+    };
   }
 
   org() {

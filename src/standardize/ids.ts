@@ -36,4 +36,6 @@ export const EXT = {
   divisionCode: 'https://healthbrain.cn/fhir/StructureDefinition/division-code',
   dataQuality: 'https://healthbrain.cn/fhir/CodeSystem/data-quality',
   recordKind: 'https://healthbrain.cn/fhir/CodeSystem/record-kind',
+  /** meta.tag code = the submitting institution's id. */
+  institution: 'https://healthbrain.cn/fhir/CodeSystem/institution',
 } as const;

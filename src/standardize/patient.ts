@@ -79,7 +79,7 @@ export async function buildPatient(ctx: UnitContext, f: PatientFacts): Promise<P
   const address = buildAddress(ctx, f);
   if (address) p.address = [address];
   p.managingOrganization = ctx.org();
-  if (tags.length) p.meta = { ...p.meta, tag: tags.map((code) => ({ system: EXT.dataQuality, code })) };
+  if (tags.length) p.meta = { ...p.meta, tag: [...(p.meta?.tag ?? []), ...tags.map((code) => ({ system: EXT.dataQuality, code }))] };
   await ctx.registerPatient(mrn, p);
   ctx.patientsToMatch.push(p);
   return p;
