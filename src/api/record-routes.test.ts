@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import type { InjectOptions } from 'fastify';
 import { mergePersons, unmergePersons } from '../empi/index.ts';
+import { organizationId } from '../standardize/ids.ts';
+import { consentResource } from '../access/index.ts';
 import type { PatientSearchResult, RecordSummary } from '../record/index.ts';
 import { seedRegion, type Region } from '../record/test-fixture.ts';
 import { openTestPlatform, type TestPlatform } from './testing.ts';
@@ -76,6 +78,29 @@ describe('record API access rules (issue 6)', () => {
     assert.equal(events[0].agent![0].location!.display, r.d.name);
   });
 
+  it('counts a referral to the institution and a family-doctor contract with it as care relationships', async () => {
+    const [e, f] = [await p.addInstitution(), await p.addInstitution()];
+    const repo = p.deps.fhirServices.repo;
+    const e0 = await token('clinician', e.id, 'dr-e');
+    assert.equal((await summary(e0, r.person)).statusCode, 403);
+    await repo.create({ institutionId: r.a.id }, {
+      resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: `Patient/${r.keys.a}` }, authoredOn: new Date().toISOString(),
+      category: [{ coding: [{ system: 'http://snomed.info/sct', code: '3457005', display: 'Patient referral' }] }],
+      performer: [{ reference: `Organization/${organizationId(e.id)}` }],
+    });
+    const referred = await summary(e0, r.person);
+    assert.equal(referred.statusCode, 200, referred.body);
+    assert.equal(referred.json().access.basis, 'care-relationship');
+    const f0 = await token('clinician', f.id, 'dr-f');
+    assert.equal((await summary(f0, r.person)).statusCode, 403);
+    await repo.create({ institutionId: f.id }, {
+      resourceType: 'EpisodeOfCare', status: 'active', patient: { reference: `Patient/${r.keys.c}` }, managingOrganization: { reference: `Organization/${organizationId(f.id)}` },
+      type: [{ coding: [{ system: 'https://healthbrain.cn/fhir/CodeSystem/record-kind', code: 'family-doctor-contract', display: '家庭医生签约' }] }],
+      period: { start: '2026-01-01' },
+    });
+    assert.equal((await summary(f0, r.person)).statusCode, 200);
+  });
+
   it('lets the care window lapse: an encounter two years ago is no relationship', async () => {
     assert.equal((await summary(await token('clinician', r.b.id, 'dr-b'), r.person)).statusCode, 403);
   });
@@ -127,6 +152,21 @@ describe('record API access rules (issue 6)', () => {
     assert.equal((await summary(doctor, r.person)).statusCode, 403);
     const stranger = await token('resident', undefined, r.other);
     assert.equal((await inject({ method: 'POST', url: `/api/consents/${res.json().id}/revoke`, headers: bearer(stranger) })).statusCode, 404);
+  });
+
+  it('lets a resident write Consents through FHIR only for themself', async () => {
+    const t = await token('resident', undefined, r.person);
+    const body = (person: string) => ({ ...consentResource({ personId: person, institutionId: r.d.id, now: new Date() }) });
+    const own = await inject({ method: 'POST', url: '/fhir/Consent', headers: { ...bearer(t), 'content-type': 'application/fhir+json' }, payload: body(r.person) });
+    assert.equal(own.statusCode, 201, own.body);
+    const other = await inject({ method: 'POST', url: '/fhir/Consent', headers: { ...bearer(t), 'content-type': 'application/fhir+json' }, payload: body(r.other) });
+    assert.equal(other.statusCode, 403);
+    const list = await inject({ method: 'GET', url: `/fhir/Consent?patient=Patient/${r.person}`, headers: bearer(t) });
+    assert.equal(list.statusCode, 200, list.body);
+    assert.ok((list.json() as Bundle).entry!.some((e) => e.resource!.id === own.json().id));
+    const clinician = await inject({ method: 'POST', url: '/fhir/Consent', headers: { ...bearer(await token('clinician', r.d.id, 'dr-d')), 'content-type': 'application/fhir+json' }, payload: body(r.person) });
+    assert.equal(clinician.statusCode, 403, 'a clinician cannot grant themself access');
+    await inject({ method: 'POST', url: `/api/consents/${own.json().id}/revoke`, headers: bearer(t) });
   });
 
   it('keeps operators out of clinical records unless they break the glass, and researchers and managers out entirely', async () => {

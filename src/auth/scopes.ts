@@ -17,7 +17,8 @@ export const ROLE_SCOPES: Record<PersonRole | 'admin', string[]> = {
   admin: ['system/*.read', 'system/*.write'],
   operator: ['user/*.read', 'user/*.write'],
   clinician: ['user/*.read', 'user/*.write'],
-  resident: ['user/*.read'],
+  // Residents write their own authorizations (Consent, 一使用一授权); src/record/fhir-access.ts limits them to themselves.
+  resident: ['user/*.read', 'user/Consent.write'],
   manager: ['user/*.read'],
   researcher: ['user/*.read'],
   auditor: ['user/AuditEvent.read', 'user/Provenance.read'],
