@@ -18,7 +18,7 @@ describe('CapabilityStatement and operations', () => {
     assert.equal(r.resource.fhirVersion, '4.0.1');
     const res = (t: string) => r.resource.rest[0].resource.find((x: any) => x.type === t);
     const names = (t: string) => res(t).searchParam.map((p: any) => p.name).sort();
-    assert.deepEqual(names('Patient'), ['_id', '_lastUpdated', 'active', 'birthdate', 'email', 'family', 'gender', 'general-practitioner', 'given', 'identifier', 'link', 'name', 'organization', 'phone', 'telecom'].sort());
+    assert.deepEqual(names('Patient'), ['_id', '_lastUpdated', 'active', 'address', 'address-city', 'address-state', 'birthdate', 'email', 'family', 'gender', 'general-practitioner', 'given', 'identifier', 'link', 'name', 'organization', 'phone', 'telecom'].sort());
     for (const p of ['patient', 'subject', 'date', 'code', 'category', 'status', 'encounter', 'performer']) assert.ok(names('Observation').includes(p), p);
     for (const p of ['class', 'status', 'date', 'patient']) assert.ok(names('Encounter').includes(p), p);
     assert.ok(names('Condition').includes('clinical-status'));

@@ -21,6 +21,15 @@ describe('FHIR create, read, vread, update, delete and history', () => {
     assert.deepEqual(read.resource, r.resource);
   });
 
+  it('honours Prefer: return=minimal and return=OperationOutcome on create', async () => {
+    const minimal = await h.call('POST', 'Patient', { body: patient('PREFER-1'), headers: { prefer: 'return=minimal' } });
+    assert.equal(minimal.status, 201);
+    assert.equal(minimal.res.resource, undefined);
+    assert.match(minimal.headers.Location, /\/Patient\/[0-9a-f-]+\/_history\/1$/);
+    const oo = await h.call('POST', 'Patient', { body: patient('PREFER-2'), headers: { prefer: 'return=OperationOutcome' } });
+    assert.equal(oo.res.resource?.resourceType, 'OperationOutcome');
+  });
+
   it('ignores a client-supplied id on create and assigns its own', async () => {
     const r = await h.call('POST', 'Patient', { body: { ...patient('X1'), id: 'chosen-by-client' } });
     assert.equal(r.status, 201);

@@ -173,9 +173,16 @@ export function tokensOf(v: unknown): string[] {
   return o.system ? [`${o.system}|${code}`, code] : [code];
 }
 
-/** The searchable strings of a HumanName (parts, text, family+given run together: 张三, zhangsan) or a plain string. */
+/**
+ * The searchable strings of a HumanName (parts, text, family+given run together: 张三, zhangsan), an Address (text,
+ * lines, district, city, state) or a plain string.
+ */
 function stringsOf(v: unknown): string[] {
   if (typeof v === 'string') return [v];
+  const a = v as { line?: string[]; city?: string; district?: string; state?: string; family?: string };
+  if (a.line || a.city || a.district || a.state) {
+    return [(v as { text?: string }).text, ...(a.line ?? []), a.district, a.city, a.state].filter((x): x is string => !!x);
+  }
   const n = v as { family?: string; given?: string[]; text?: string; prefix?: string[] };
   const out: string[] = [];
   if (n.family) out.push(n.family);

@@ -52,12 +52,12 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
         return { outcome: allOk, resource: await repo.search(type, req.query, searchOpts(req, ctx, services)) };
       case 'POST': {
         await guard('create', type, { resource: req.body });
-        return written(ctx, await repo.create(writeCtx, req.body, { resourceType: type, ifNoneExist: req.headers['if-none-exist'] }));
+        return written(ctx, await repo.create(writeCtx, req.body, { resourceType: type, ifNoneExist: req.headers['if-none-exist'] }), req.headers.prefer);
       }
       case 'PUT': {
         if (!req.query.length) fail(badRequest('PUT needs an id or a conditional query'));
         await guard('update', type, { resource: req.body });
-        return written(ctx, await repo.conditionalUpdate(writeCtx, type, new URLSearchParams(req.query).toString(), req.body));
+        return written(ctx, await repo.conditionalUpdate(writeCtx, type, new URLSearchParams(req.query).toString(), req.body), req.headers.prefer);
       }
       case 'DELETE': {
         if (!req.query.length) fail(badRequest('DELETE needs an id or a conditional query'));
@@ -94,7 +94,7 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
       return found(await repo.read(type, id));
     case 'PUT':
       await guard('update', type, { id, resource: req.body });
-      return written(ctx, await repo.update(writeCtx, type, id, req.body, { ifMatch: req.headers['if-match'] }));
+      return written(ctx, await repo.update(writeCtx, type, id, req.body, { ifMatch: req.headers['if-match'] }), req.headers.prefer);
     case 'DELETE':
       await guard('delete', type, { id });
       await repo.delete(writeCtx, type, id);
@@ -142,10 +142,18 @@ function found(resource: Resource): FhirResponse {
   return { outcome: allOk, resource, headers: versionHeaders(resource) };
 }
 
-function written(ctx: RequestContext, w: WriteOutcome): FhirResponse {
+/**
+ * The answer to a create or update: Location, ETag, Last-Modified, and the body `Prefer: return=` asks for
+ * (https://hl7.org/fhir/R4/http.html#ops): the resource (default), nothing (minimal), or the OperationOutcome.
+ */
+function written(ctx: RequestContext, w: WriteOutcome, prefer = ''): FhirResponse {
   const headers = versionHeaders(w.resource);
   headers.Location = `${ctx.baseUrl}/${w.resource.resourceType}/${w.resource.id}/_history/${w.resource.meta?.versionId}`;
-  return { outcome: w.created ? created : allOk, resource: w.resource, headers };
+  const outcome = w.created ? created : allOk;
+  const ret = /return\s*=\s*(minimal|OperationOutcome|representation)/.exec(prefer)?.[1];
+  if (ret === 'minimal') return { outcome, headers };
+  if (ret === 'OperationOutcome') return { outcome, resource: outcome, headers };
+  return { outcome, resource: w.resource, headers };
 }
 
 /** ETag and Last-Modified of a stored version (https://hl7.org/fhir/R4/http.html#versioning). */

@@ -16,6 +16,7 @@ export function recordBundle(): Record<string, unknown> {
         name: [{ family: '张', given: ['三'], text: '张三' }, { family: 'Zhang', given: ['San'] }],
         gender: 'male', birthDate: '1980-01-01', telecom: [{ system: 'phone', value: '13800000001' }],
         managingOrganization: { reference: 'urn:uuid:org' },
+        address: [{ text: '浙江省湖州市安吉县递铺街道', state: '浙江省', city: '湖州市', district: '安吉县', line: ['递铺街道'] }],
       }),
       entry('urn:uuid:p2', {
         resourceType: 'Patient', identifier: [{ system: ID_SYS, value: '330523199203040022' }],

@@ -43,6 +43,14 @@ describe('FHIR search', () => {
     assert.deepEqual(await find('Patient', 'name=li'), []);
   });
 
+  it('finds Patients by address prefix, city and state', async () => {
+    assert.deepEqual(await find('Patient', 'address=安吉'), ['p1']);
+    assert.deepEqual(await find('Patient', 'address=递铺'), ['p1']);
+    assert.deepEqual(await find('Patient', 'address-city=湖州'), ['p1']);
+    assert.deepEqual(await find('Patient', 'address-state=浙江省'), ['p1']);
+    assert.deepEqual(await find('Patient', 'address-state=江苏'), []);
+  });
+
   it('finds Patients by birthdate with partial dates and prefixes, gender and telecom', async () => {
     assert.deepEqual(await find('Patient', 'birthdate=1980'), ['p1']);
     assert.deepEqual(await find('Patient', 'birthdate=1980-01'), ['p1']);
