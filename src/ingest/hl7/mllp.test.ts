@@ -169,6 +169,17 @@ describe(`HL7 v2 over MLLP on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlit
     assert.deepEqual(rows, [{ status: 'quarantined', code: 'hl7-101' }, { status: 'quarantined', code: 'hl7-203' }]);
   });
 
+  it('accepts ADT^A04/A08/A40, ORU^R01 and ORM^O01 in versions 2.3 to 2.5.1, and refuses an unsupported event with AR 201', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['T-A04', 'ADT^A04', '2.3'], ['T-A08', 'ADT^A08', '2.3.1'], ['T-A40', 'ADT^A40^ADT_A39', '2.5'],
+      ['T-ORU', 'ORU^R01', '2.5.1'], ['T-ORM', 'ORM^O01', '2.4'], ['T-A03', 'ADT^A03', '2.4'],
+    ];
+    const acks = await exchange(port, Buffer.concat(cases.map(([id, type, version]) => frame(adt(id, { type, version })))), cases.length);
+    assert.deepEqual(acks.map((a) => seg(a, 'MSA')[1]), ['AA', 'AA', 'AA', 'AA', 'AA', 'AR']);
+    assert.equal(seg(acks[5], 'ERR')[1], 'MSH^1^9^201&Unsupported event code&HL70357', 'v2.4: ERR-1 (ELD) segment^sequence^field^code');
+    assert.equal(seg(acks[2], 'MSH')[8], 'ACK^A40^ACK');
+  });
+
   it('does not acknowledge or store a message whose connection closes inside the frame', async () => {
     await new Promise<void>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => s.end(Buffer.concat([Buffer.of(0x0b), Buffer.from(adt('CUT-1').slice(0, 80))]), resolve));
