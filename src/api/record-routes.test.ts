@@ -223,6 +223,9 @@ describe('record API access rules (issue 6)', () => {
     assert.equal(denied.statusCode, 403);
     assert.equal(denied.json().issue[0].details.coding[0].code, 'no-care-relationship');
     assert.equal((await inject({ method: 'GET', url: '/fhir/Condition', headers: bearer(a) })).statusCode, 403, 'no cross-patient search');
+    assert.equal((await inject({ method: 'GET', url: `/fhir/Patient?name=${encodeURIComponent('张三')}`, headers: bearer(d) })).statusCode, 200, 'demographic search (PDQ)');
+    const leak = await inject({ method: 'GET', url: `/fhir/Patient?name=${encodeURIComponent('张三')}&_revinclude=Condition:patient`, headers: bearer(d) });
+    assert.equal(leak.statusCode, 403, 'a demographic search may not pull clinical data of every hit');
     assert.equal((await inject({ method: 'GET', url: `/fhir/Patient/${r.keys.c}/$everything`, headers: bearer(d) })).statusCode, 403);
     const ids = new Set<string>();
     let url: string | undefined = `/fhir/Patient/${r.keys.c}/$everything?_count=4`;

@@ -83,7 +83,8 @@ export function recordAccessRule(deps: RecordDeps): AccessRule {
         await auditQuery(ctx, req, 'success');
         return undefined;
       }
-      if (type === 'Patient' && req.interaction === 'search-type' && (actor.role === 'clinician' || actor.role === 'operator')) {
+      const includes = (req.query ?? []).some(([k]) => k.startsWith('_revinclude') || k.startsWith('_include') || k.startsWith('_has'));
+      if (type === 'Patient' && req.interaction === 'search-type' && (actor.role === 'clinician' || actor.role === 'operator') && !includes) {
         await auditQuery(ctx, req, 'success');
         return undefined;
       }
