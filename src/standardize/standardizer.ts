@@ -50,29 +50,6 @@ export function createStandardizer(services: StandardizeServices): Standardizer 
   };
 }
 
-/**
- * A standardizer for a server: loads the terminology and the maps on its first unit — inside that unit's
- * transaction, because the embedded engine serves one transaction at a time — then standardizes as above.
- * `hooks` are the EMPI seams (see empi-seam.ts).
- */
-export function lazyStandardizer(hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'now'> = {}): Standardizer & { services?: StandardizeServices } {
-  let ready: Promise<Standardizer> | undefined;
-  const fn = async (unit: LandedUnit, tx: Queryable) => {
-    ready ??= (async () => {
-      const terminology = await Terminology.open(tx);
-      const mapper = await CodeMapper.open(tx, terminology);
-      fn.services = { terminology, mapper, ...hooks };
-      return createStandardizer(fn.services);
-    })().catch((err) => {
-      ready = undefined;
-      throw err;
-    });
-    return (await ready)(unit, tx);
-  };
-  fn.services = undefined as StandardizeServices | undefined;
-  return fn;
-}
-
 /** Opens the standardization services on a database (CLI tools, tests). */
 export async function openStandardization(db: Db | Queryable, hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'now'> = {}): Promise<StandardizeServices> {
   const terminology = await Terminology.open(db);
