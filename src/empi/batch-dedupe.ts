@@ -48,6 +48,9 @@ export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<B
   return db.transaction(async (q) => {
     const records = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_record WHERE person_id IS NULL AND status = 'active'`)).rows[0].n;
     await ensureBlockKeys(q);
+    // A bulk load just changed these tables by orders of magnitude: fresh statistics, or the planner picks nested
+    // loops over "tiny" tables (here and, after commit, in every incremental match).
+    await q.exec('ANALYZE empi_record; ANALYZE empi_block; ANALYZE empi_person;');
     lap('blocking keys');
     await recountNames(q);
     lap('name frequencies');
@@ -91,6 +94,7 @@ export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<B
     );
     lap('decisions');
     await refreshGolden(q, { sql: 'SELECT person_id FROM empi_batch_person' });
+    await q.exec('ANALYZE empi_record; ANALYZE empi_person; ANALYZE empi_name_tf; ANALYZE empi_review;');
     lap('golden records');
     await q.query(`INSERT INTO empi_event (kind, actor, detail) VALUES ('batch-dedupe', $1, $2)`, [
       options.actor ?? 'batch',
