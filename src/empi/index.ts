@@ -8,7 +8,8 @@
  *   check as GB 11643), 20 characters, e.g. HC3305230000000004217 — one per golden person, never reused.
  */
 export { featuresOf, RESIDENT_ID_SYSTEM, HEALTH_CARD_SYSTEM, PERSON_ID_SYSTEM, type MatchInput, type RecordFeatures } from './features.ts';
-export { matchIncoming, type MatchOptions, type MatchResult } from './match-incoming.ts';
+export { matchIncoming, matchFeatures, type MatchOptions, type MatchResult } from './match-incoming.ts';
+export { loadModel } from './model-store.ts';
 export { matchCandidates, pixLookup, pixParameters, pdqSearch, goldenPatient, type MatchCandidate, type PixResult, type PdqParams } from './pix-pdq.ts';
 export { registerEmpiOperations } from './fhir-operations.ts';
 export { EmpiError } from './errors.ts';
