@@ -71,6 +71,26 @@ describe('transaction Bundles', () => {
     assert.equal(obs.resource.entry.length, 6);
   });
 
+  it('resolves urn:uuid references inside conditional-create queries', async () => {
+    const bundle = () => ({
+      resourceType: 'Bundle', type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:lab',
+          resource: { resourceType: 'Observation', identifier: [{ system: 'urn:lis', value: 'L-1' }], status: 'final', code: { text: 'Hb' }, subject: { reference: 'urn:uuid:who' } },
+          request: { method: 'POST', url: 'Observation', ifNoneExist: 'identifier=urn:lis|L-1&subject=urn:uuid:who' },
+        },
+        { fullUrl: 'urn:uuid:who', resource: patient('URN-COND'), request: { method: 'PUT', url: 'Patient?identifier=URN-COND' } },
+      ],
+    });
+    const first = await h.call('POST', '', { body: bundle() });
+    const second = await h.call('POST', '', { body: bundle() });
+    assert.deepEqual(first.resource.entry.map((e: any) => e.response.status), ['201', '201']);
+    assert.deepEqual(second.resource.entry.map((e: any) => e.response.status), ['200', '200']);
+    assert.equal(second.resource.entry[0].resource.id, first.resource.entry[0].resource.id);
+    assert.equal(second.resource.entry[0].resource.subject.reference, `Patient/${first.resource.entry[1].resource.id}`);
+  });
+
   it('stores a conditional create repeated inside one bundle once', async () => {
     const org = (u: string) => ({ fullUrl: u, resource: { resourceType: 'Organization', identifier: [{ system: 'urn:uscc', value: 'SAME' }], name: 'Same' }, request: { method: 'POST', url: 'Organization', ifNoneExist: 'identifier=urn:uscc|SAME' } });
     const r = await h.call('POST', '', { body: { resourceType: 'Bundle', type: 'transaction', entry: [org('urn:uuid:a'), org('urn:uuid:b')] } });

@@ -103,8 +103,20 @@ async function transaction(entries: Entry[], ctx: RequestContext, services: Fhir
       conditional.set(key, found);
       return found;
     };
-    for (const e of ordered) {
-      if (e.method === 'GET') continue;
+    // Resolve every entry's target id. A condition naming another entry's fullUrl waits until that entry is resolved
+    // (a POST Observation?subject=urn:uuid:p waits for the PUT Patient?identifier=… that defines urn:uuid:p).
+    const waitsFor = (e: Entry): boolean => {
+      const q = e.method === 'POST' ? e.ifNoneExist : e.query;
+      return q !== undefined && [...new URLSearchParams(q).values()].some((v) => fullUrls.has(v) && !urn.has(v) && v !== e.fullUrl);
+    };
+    let pending = ordered.filter((e) => e.method !== 'GET');
+    while (pending.length) {
+      const ready = pending.filter((e) => !waitsFor(e));
+      if (!ready.length) fail(badRequest('Conditional references between entries form a cycle', `Bundle.entry[${pending[0].index}]`));
+      for (const e of ready) await resolveTarget(e);
+      pending = pending.filter((e) => !ready.includes(e));
+    }
+    async function resolveTarget(e: Entry): Promise<void> {
       if (e.method === 'DELETE') {
         e.targetId = e.query !== undefined ? await match(e.type, e.query) : e.id;
         e.skip = e.targetId === undefined;
