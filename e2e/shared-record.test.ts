@@ -16,7 +16,7 @@ import type { CountyJson } from '../src/synth/index.ts';
 import { zh } from '../web/src/i18n/zh.ts';
 import { drawnPixels, openBrowser, shot, startDemo, type RunningDemo } from './harness.ts';
 
-const PERSONS = Number(process.env.E2E_PERSONS ?? 800);
+const PERSONS = Number(process.env.E2E_PERSONS ?? 1000);
 const SEED = Number(process.env.E2E_SEED ?? 2026);
 const BTG_REASON = '急诊抢救：患者胸痛伴意识模糊，需了解既往病史、用药与过敏史';
 

@@ -24,6 +24,8 @@ export interface DemoInfo {
   countyDir: string;
   users: DemoUser[];
   scenario: DemoScenario;
+  /** Institution names by code (the county's). */
+  institutions: Record<string, string>;
   /** EMPI person ids of the scenario's patients (what the record URLs use). */
   persons: { shared: string; unrelated: string };
   /** Seconds per step. */
@@ -128,7 +130,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     log(`shared patient ${scenario.shared.name} (${persons.shared}): records at ${scenario.shared.institutions.join(', ')}; unrelated ${scenario.unrelated.name} (${persons.unrelated})`);
     users.push(...demoUsers(county, scenario, persons.shared));
     lap('users');
-    const info: DemoInfo = { url, countyDir, users, scenario, persons, timings };
+    const institutions = Object.fromEntries(county.institutions.map((i) => [i.code, i.name]));
+    const info: DemoInfo = { url, countyDir, users, scenario, persons, institutions, timings };
     writeFileSync(join(config.dataDir, 'demo.json'), JSON.stringify(info, null, 2) + '\n');
     return { ...info, server };
   } catch (err) {
