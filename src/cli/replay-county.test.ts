@@ -39,6 +39,15 @@ describe(`a synthetic county replayed through its institutions' own channels on 
     const got = Object.fromEntries((await feeds()).map((f) => [codes[f.institution_id], [f.received, f.duplicates]]));
     const want = Object.fromEntries(Object.entries(truth).map(([code, t]) => [code, [t.records, t.duplicates]]));
     assert.deepEqual(got, want);
+    // Every malformed core-table row the generator injected is quarantined as it lands, with a csv-* reason.
+    const county = JSON.parse(readFileSync(join(dir, 'county.json'), 'utf8')) as { institutions: Array<{ code: string; format: string }> };
+    const { rows } = await p.deps.db.query<{ institution_id: string; n: number }>(
+      `SELECT institution_id, count(*) AS n FROM landed_unit WHERE channel = 'csv' AND reasons->0->>'code' LIKE 'csv-%' GROUP BY 1`,
+    );
+    const malformed = Object.fromEntries(rows.map((r) => [codes[r.institution_id], r.n]));
+    for (const i of county.institutions.filter((x) => x.format === 'csv')) {
+      assert.equal(malformed[i.code] ?? 0, (truth[i.code] as { malformed?: number }).malformed ?? 0, `malformed rows of ${i.code}`);
+    }
     // Once the worker has standardized everything: received = standardized + quarantined + duplicates, everywhere.
     let all = await feeds();
     for (let i = 0; i < 1200 && all.some((f) => f.received !== f.standardized + f.quarantined + f.duplicates); i++) {
