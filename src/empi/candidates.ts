@@ -49,7 +49,8 @@ export async function findCandidates(
     [keys, f.patientKey],
   );
   const tfCache = new Map<string, number | undefined>();
-  if (f.name) tfCache.set(f.name, await nameFrequency(q, f.name));
+  // The name's frequency matters only when some candidate has the same name (TF adjusts the exact level).
+  if (f.name && rows.some((r) => r.name === f.name)) tfCache.set(f.name, await nameFrequency(q, f.name));
   const best = new Map<string, PersonCandidate>();
   for (const row of rows) {
     const rec = rowToFeatures(row);

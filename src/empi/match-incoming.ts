@@ -7,8 +7,9 @@ import { findCandidates, type PersonCandidate } from './candidates.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './decision.ts';
 import { featuresOf, type MatchInput, type RecordFeatures } from './features.ts';
 import type { FieldEvidence, ModelParams } from './model.ts';
-import { countName, loadModel } from './model-store.ts';
-import { createPerson, refreshGolden, upsertRecord } from './registry.ts';
+import { goldenOf } from './golden.ts';
+import { loadModel } from './model-store.ts';
+import { refreshGolden, upsertRecord } from './registry.ts';
 import { enqueueReview } from './review.ts';
 
 export interface MatchOptions {
@@ -61,7 +62,6 @@ export async function matchFeatures(
     await refreshGolden(tx, [rows[0].pid]);
     return { patientKey: f.patientKey, personId: rows[0].pid, outcome: 'updated', reviewIds: [] };
   }
-  if (!existed) await countName(tx, f.name);
   const candidates = await findCandidates(tx, f, model.params, thresholds);
   const links = candidates.filter((c) => c.decision.outcome === 'link');
   // One person clearly matches: link. Two or more: they may be duplicates of each other — a human decides.
@@ -69,34 +69,45 @@ export async function matchFeatures(
   let personId: string;
   let outcome: MatchResult['outcome'];
   const reviewIds: number[] = [];
+  const top = chosen ?? candidates[0];
+  const decisionOutcome = chosen ? (chosen.decision.reason?.startsWith('rule:') ? 'rule-link' : 'link') : undefined;
+  // The link (or the new person), its decision and its event in one statement: incremental mode pays per round trip.
+  const common = [f.patientKey, top?.patientKey ?? null, top?.score.weight ?? null, top ? JSON.stringify(top.score.evidence) : null, model.modelId, options.actor ?? 'matcher'];
   if (chosen) {
     personId = chosen.personId;
-    await tx.query('UPDATE empi_record SET person_id = $2 WHERE patient_key = $1', [f.patientKey, chosen.directPersonId]);
+    await tx.query(
+      `WITH u AS (UPDATE empi_record SET person_id = $7 WHERE patient_key = $1),
+       d AS (INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
+             VALUES ($1, $2, $8, $9, 'incremental', $3, $4, $5))
+       INSERT INTO empi_event (kind, person_id, patient_key, actor, detail) VALUES ('link', $8, $1, $6, $10)`,
+      [...common, chosen.directPersonId, personId, decisionOutcome, JSON.stringify({ weight: top.score.weight, matched: chosen.patientKey })],
+    );
+    await refreshGolden(tx, [personId]);
     outcome = 'linked';
   } else {
-    personId = (await createPerson(tx, f.residentIdValid ? f.residentId : null, f.residentIdValid ? f.residentId!.slice(0, 6) : undefined)).personId;
-    await tx.query('UPDATE empi_record SET person_id = $2 WHERE patient_key = $1', [f.patientKey, personId]);
     const grey = candidates.filter((c) => c.decision.outcome !== 'no-link').slice(0, 3);
+    outcome = grey.length ? 'review' : 'new';
+    const region = f.residentIdValid ? f.residentId!.slice(0, 6) : '000000';
+    const golden = goldenOf([{ ...f, updatedAt: Date.now() }]);
+    const { rows } = await tx.query<{ person_id: string }>(
+      `WITH p AS (
+         INSERT INTO empi_person (person_id, health_card, resident_id, golden)
+         SELECT 'P' || lpad(n::text, 10, '0'), 'HC' || d || empi_mod11_2(d), $7, $9::jsonb
+         FROM (SELECT n, $8::text || lpad(n::text, 11, '0') AS d FROM (SELECT nextval('empi_person_seq') AS n) s) x
+         RETURNING person_id
+       ), u AS (UPDATE empi_record SET person_id = (SELECT person_id FROM p) WHERE patient_key = $1),
+       d AS (INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
+             SELECT $1, $2, person_id, $10, 'incremental', $3, $4, $5 FROM p),
+       e AS (INSERT INTO empi_event (kind, person_id, patient_key, actor, detail) SELECT 'new-person', person_id, $1, $6, $11 FROM p)
+       SELECT person_id FROM p`,
+      [...common, f.residentIdValid ? f.residentId : null, region, JSON.stringify(golden), outcome, JSON.stringify({ weight: top?.score.weight ?? null, matched: null })],
+    );
+    personId = rows[0].person_id;
     for (const c of grey) {
       const id = await enqueueReview(tx, f.patientKey, c.patientKey, c.score.weight, c.score.evidence, c.decision.reason ?? (links.length > 1 ? 'several persons match' : 'grey zone'));
       if (id !== undefined) reviewIds.push(id);
     }
-    outcome = reviewIds.length ? 'review' : 'new';
   }
-  const top = chosen ?? candidates[0];
-  await tx.query(
-    `INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
-     VALUES ($1, $2, $3, $4, 'incremental', $5, $6, $7)`,
-    [f.patientKey, top?.patientKey ?? null, personId, chosen ? (chosen.decision.reason?.startsWith('rule:') ? 'rule-link' : 'link') : outcome, top?.score.weight ?? null, top ? JSON.stringify(top.score.evidence) : null, model.modelId],
-  );
-  await tx.query(`INSERT INTO empi_event (kind, person_id, patient_key, actor, detail) VALUES ($1, $2, $3, $4, $5)`, [
-    chosen ? 'link' : 'new-person',
-    personId,
-    f.patientKey,
-    options.actor ?? 'matcher',
-    JSON.stringify({ weight: top?.score.weight ?? null, matched: chosen?.patientKey ?? null }),
-  ]);
-  await refreshGolden(tx, [personId]);
   return {
     patientKey: f.patientKey,
     personId,

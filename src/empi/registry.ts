@@ -43,22 +43,34 @@ export function featureValues(f: RecordFeatures): unknown[] {
 
 export const RECORD_COLUMN_LIST = RECORD_COLUMNS.split(',').map((c) => c.trim());
 
-/** Inserts or refreshes a record's features and blocking keys; returns its current direct person, if any. */
+/**
+ * Inserts or refreshes a record's features and blocking keys; returns its current direct person, if any. A new record
+ * also counts its name in the term frequencies. One statement for a new record (incremental mode pays per round trip).
+ */
 export async function upsertRecord(q: Queryable, f: RecordFeatures): Promise<{ existed: boolean; personId: string | null }> {
   const cols = RECORD_COLUMN_LIST;
   const params = featureValues(f);
+  const n = params.length;
   const placeholders = cols.map((_, i) => `$${i + 1}`).join(', ');
   const updates = cols.filter((c) => c !== 'patient_key').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-  const { rows } = await q.query<{ person_id: string | null; inserted: boolean }>(
-    `INSERT INTO empi_record (${cols.join(', ')}) VALUES (${placeholders})
-     ON CONFLICT (patient_key) DO UPDATE SET ${updates}, updated_at = now()
-     RETURNING person_id, (xmax = 0) AS inserted`,
-    params,
-  );
-  if (!rows[0].inserted) await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
   const keys = blockKeys(f);
-  if (keys.length) {
-    await q.query('INSERT INTO empi_block (key, patient_key) SELECT unnest($1::text[]), $2', [keys, f.patientKey]);
+  const { rows } = await q.query<{ person_id: string | null; inserted: boolean }>(
+    `WITH rec AS (
+       INSERT INTO empi_record (${cols.join(', ')}) VALUES (${placeholders})
+       ON CONFLICT (patient_key) DO UPDATE SET ${updates}, updated_at = now()
+       RETURNING person_id, (xmax = 0) AS inserted
+     ), blk AS (
+       INSERT INTO empi_block (key, patient_key) SELECT unnest($${n + 1}::text[]), $1 WHERE (SELECT inserted FROM rec)
+     ), tf AS (
+       INSERT INTO empi_name_tf (name, n) SELECT x, 1 FROM unnest($${n + 2}::text[]) AS x WHERE (SELECT inserted FROM rec)
+       ON CONFLICT (name) DO UPDATE SET n = empi_name_tf.n + 1
+     )
+     SELECT person_id, inserted FROM rec`,
+    [...params, keys, f.name ? [f.name, ''] : []],
+  );
+  if (!rows[0].inserted) {
+    await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
+    if (keys.length) await q.query('INSERT INTO empi_block (key, patient_key) SELECT unnest($1::text[]), $2', [keys, f.patientKey]);
   }
   return { existed: !rows[0].inserted, personId: rows[0].person_id };
 }
