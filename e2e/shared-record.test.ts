@@ -178,3 +178,19 @@ test('the operator sees the region overview', async () => {
   await page.waitForSelector('[data-chart] canvas');
   await snap('10-region-overview');
 });
+
+test('the resident sees their own record and who read it', async () => {
+  const { persons, users, scenario } = demo.info;
+  const reader = users.find((u) => u.role === 'clinician' && u.institution === scenario.clinicianInstitution)!.user;
+  await page.getByRole('button', { name: zh['top.signOut'] }).click();
+  const own = page.waitForResponse((r) => r.url().includes(`/api/record/${persons.shared}/summary`));
+  await signIn('resident');
+  assert.equal((await own).status(), 200);
+  await page.waitForSelector('.patient-banner');
+  await snap('11-resident-own-record');
+  await page.getByRole('link', { name: zh['nav.whoViewed'] }).click();
+  await page.waitForSelector('table.grid tbody tr');
+  const rows = await page.locator('table.grid tbody tr').allTextContents();
+  assert.ok(rows.some((r) => r.includes(reader)), `the clinician's read is listed: ${rows.length} row(s)`);
+  await snap('12-resident-who-viewed');
+});

@@ -40,7 +40,7 @@ interface Acc {
 /**
  * Ranks the demo's candidate patients from the county's ground truth (truth/mrns.csv, records.ndjson,
  * persons.ndjson). Only persons whose every registration is free of injected errors qualify; shared candidates are
- * ranked by institutions, then lab series length, then the most recent visit to the clinician's institution.
+ * ranked adults first, then by institutions, then lab series length, then the most recent visit to the clinician's institution.
  * Deterministic for a given county. Which candidate the demo shows depends on what the EMPI linked (pipeline.ts).
  */
 export async function rankScenario(countyDir: string, clinicianInstitution: string, limit = 200): Promise<ScenarioCandidates> {
@@ -65,10 +65,10 @@ export async function rankScenario(countyDir: string, clinicianInstitution: stri
     if ((a.lastAt.get(r.inst) ?? '') < r.sentAt) a.lastAt.set(r.inst, r.sentAt);
     for (const c of r.codes ?? []) if (c.kind === 'lab' && typeof c.value === 'number') a.labs.set(c.code, (a.labs.get(c.code) ?? 0) + 1);
   }
-  const persons = new Map<string, { name: string; residentId?: string }>();
+  const persons = new Map<string, { name: string; residentId?: string; birthDate?: string }>();
   for (const line of readFileSync(join(truth, 'persons.ndjson'), 'utf8').split('\n')) {
     if (!line) continue;
-    const p = JSON.parse(line) as { id: string; name: string; residentId?: string };
+    const p = JSON.parse(line) as { id: string; name: string; residentId?: string; birthDate?: string };
     persons.set(p.id, p);
   }
   const person = (id: string): DemoPerson => ({
@@ -79,9 +79,13 @@ export async function rankScenario(countyDir: string, clinicianInstitution: stri
   });
   const eligible = [...acc.entries()].filter(([id, a]) => a.clean && /^\d{17}[\dX]$/.test(persons.get(id)?.residentId ?? ''));
   const bestLab = (a: Acc) => [...a.labs.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0];
+  // The shared patient is also the demo's resident, who signs in as themself: an adult reads better than a toddler.
+  const adultBorn = `${new Date().getFullYear() - 18}`;
+  const adult = (id: string) => ((persons.get(id)?.birthDate ?? '9999') < adultBorn ? 1 : 0);
   const shared = eligible
     .filter(([, a]) => a.insts.has(clinicianInstitution) && a.insts.size >= 3 && (bestLab(a)?.[1] ?? 0) >= 3)
-    .sort(([ia, a], [ib, b]) => Math.min(b.insts.size, 4) - Math.min(a.insts.size, 4)
+    .sort(([ia, a], [ib, b]) => adult(ib) - adult(ia)
+      || Math.min(b.insts.size, 4) - Math.min(a.insts.size, 4)
       || Math.min(bestLab(b)[1], 8) - Math.min(bestLab(a)[1], 8)
       || (b.lastAt.get(clinicianInstitution) ?? '').localeCompare(a.lastAt.get(clinicianInstitution) ?? '')
       || ia.localeCompare(ib))
