@@ -13,22 +13,20 @@ export async function saveModel(q: Queryable, params: ModelParams): Promise<numb
   return rows[0].model_id;
 }
 
-/** Frequency of a name among all named records (the empty key '' holds the total). */
+/**
+ * Frequency of a name among all named records. The total is the batch count (row '') or, when records arrived since,
+ * the planner's row estimate of empi_record — a lock-free figure, so that incremental mode never updates a shared row.
+ */
 export async function nameFrequency(q: Queryable, name: string): Promise<number | undefined> {
-  const { rows } = await q.query<{ name: string; n: number }>(`SELECT name, n FROM empi_name_tf WHERE name = ANY(ARRAY[$1, ''])`, [name]);
-  const total = rows.find((r) => r.name === '')?.n;
-  const n = rows.find((r) => r.name === name)?.n;
-  if (!total || total < 1000) return undefined; // too few records for a frequency to mean anything: use the model's u
-  return Math.max(n ?? 1, 1) / total;
-}
-
-/** Counts one more record with this name (incremental mode). */
-export async function countName(q: Queryable, name: string | null): Promise<void> {
-  if (!name) return;
-  await q.query(
-    `INSERT INTO empi_name_tf (name, n) VALUES ($1, 1), ('', 1) ON CONFLICT (name) DO UPDATE SET n = empi_name_tf.n + 1`,
+  const { rows } = await q.query<{ n: number | null; total: number | null }>(
+    `SELECT (SELECT n FROM empi_name_tf WHERE name = $1) AS n,
+       greatest((SELECT n FROM empi_name_tf WHERE name = ''), (SELECT reltuples::bigint FROM pg_class WHERE oid = 'empi_record'::regclass)) AS total`,
     [name],
   );
+  const total = rows[0]?.total ?? undefined;
+  const n = rows[0]?.n ?? undefined;
+  if (!total || total < 1000) return undefined; // too few records for a frequency to mean anything: use the model's u
+  return Math.max(n ?? 1, 1) / total;
 }
 
 /** Recounts every name from the records (batch mode), set-based. */

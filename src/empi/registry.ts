@@ -66,7 +66,8 @@ export async function upsertRecord(q: Queryable, f: RecordFeatures): Promise<{ e
        ON CONFLICT (name) DO UPDATE SET n = empi_name_tf.n + 1
      )
      SELECT person_id, inserted FROM rec`,
-    [...params, keys, f.name ? [f.name, ''] : []],
+    // Only the name's own row: bumping a shared total here would serialise concurrent ingestion transactions.
+    [...params, keys, f.name ? [f.name] : []],
   );
   if (!rows[0].inserted) {
     await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
