@@ -99,7 +99,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     const worker = ingest.worker;
     const stateFile = join(config.dataDir, 'demo-state.json');
     const state = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { replayed?: string }) : {};
-    const countyKey = `${county.generator.seed}/${county.generator.persons}`;
+    // Which county went into which database (DATABASE_URL may point the same data dir at another one).
+    const countyKey = `${county.generator.seed}/${county.generator.persons}/${config.databaseUrl ? new URL(config.databaseUrl).host + new URL(config.databaseUrl).pathname : 'pglite'}`;
     if (state.replayed === countyKey) {
       log('feeds already replayed into this data dir (delete it to start over)');
     } else {
