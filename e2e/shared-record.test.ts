@@ -128,7 +128,11 @@ test('a patient with no care relationship is refused with a clear message', asyn
   await search(scenario.unrelated.residentId);
   const refused = page.waitForResponse((r) => r.url().includes(`/api/record/${persons.unrelated}/summary`));
   await page.locator('table.grid tbody tr').first().click();
-  assert.equal((await refused).status(), 403);
+  const answer = await refused;
+  assert.equal(answer.status(), 403);
+  const outcome = (await answer.json()) as { issue: Array<{ code: string; details?: { coding?: Array<{ code: string }> } }> };
+  assert.equal(outcome.issue[0].code, 'forbidden');
+  assert.equal(outcome.issue[0].details?.coding?.[0].code, 'no-care-relationship');
   await page.waitForSelector('.refusal');
   assert.equal((await page.locator('.refusal h1').textContent())?.trim(), zh['btg.title']);
   assert.equal(await page.locator('.patient-banner').count(), 0, 'no record behind the refusal');

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import type { DemoInfo } from './pipeline.ts';
 
 const ROLE_LABEL: Record<string, string> = {
@@ -28,6 +29,7 @@ export function printDemo(info: DemoInfo, seconds: number): void {
   out(`  search ${s.unrelated.residentId} (${s.unrelated.name}) — never seen there: refused, then break-the-glass`);
   out('  then sign in as the auditor to see every read, the refusal and the break-the-glass flagged.');
   out();
-  out(`FHIR API ${info.url}/fhir · admin credential ${info.countyDir.replace(/county$/, '')}admin.json · details ${info.countyDir.replace(/county$/, '')}demo.json`);
+  const data = dirname(info.countyDir);
+  out(`FHIR API ${info.url}/fhir · admin credential ${join(data, 'admin.json')} · details ${join(data, 'demo.json')}`);
   out('Serving until Ctrl-C.');
 }
