@@ -114,15 +114,18 @@ export async function shot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** How many pixels of the page's chart canvases are drawn (not transparent): > 0 once a chart is drawn. */
-export async function drawnPixels(page: Page, selector = '[data-chart] canvas'): Promise<number> {
+/**
+ * How many pixels of the page's chart canvases are drawn in colour (not transparent, not grey): axes, grid lines and
+ * labels are grey, so this counts the series (lines, points, areas). > 0 once a series is drawn.
+ */
+export async function seriesPixels(page: Page, selector = '[data-chart] canvas'): Promise<number> {
   return page.$$eval(selector, (canvases) =>
     (canvases as HTMLCanvasElement[]).reduce((sum, c) => {
       const ctx = c.getContext('2d');
       if (!ctx || !c.width || !c.height) return sum;
-      const data = ctx.getImageData(0, 0, c.width, c.height).data;
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
       let n = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) n++;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) n++;
       return sum + n;
     }, 0),
   );
