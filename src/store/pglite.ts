@@ -16,14 +16,30 @@ export async function openPglite(dataDir?: string): Promise<Db> {
   return new PgliteDb(pg);
 }
 
+/**
+ * PGlite runs in this thread and settles its promises as microtasks, so a loop of queries (a standardization
+ * backlog, a batch dedupe) would never let timers or sockets run: HTTP and MLLP would stop answering until it ends.
+ * Every query therefore gives the event loop a turn once ~10 ms of uninterrupted database work have passed.
+ */
+const YIELD_AFTER_MS = 10;
+let lastYield = performance.now();
+async function yieldIfBusy(): Promise<void> {
+  const now = performance.now();
+  if (now - lastYield < YIELD_AFTER_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = performance.now();
+}
+
 function wrap(q: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
       const r = await q.query<R>(sql, params as unknown[]);
+      await yieldIfBusy();
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
     async exec(sql: string): Promise<void> {
       await q.exec(sql);
+      await yieldIfBusy();
     },
   };
 }

@@ -48,3 +48,19 @@ describe(`store on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () =>
     assert.deepEqual(again, []);
   });
 });
+
+describe('the embedded engine under a long query loop', () => {
+  it('lets timers run while a loop of queries is busy', { skip: !!process.env.DATABASE_URL }, async () => {
+    const db = await openTestDb();
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const until = performance.now() + 300;
+      while (performance.now() < until) await db.query('SELECT 1');
+      clearInterval(timer);
+      assert.ok(ticks >= 5, `timer ran ${ticks} times during 300 ms of queries`);
+    } finally {
+      await db.close();
+    }
+  });
+});
