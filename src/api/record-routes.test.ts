@@ -118,6 +118,8 @@ describe('record API access rules (issue 6)', () => {
     assert.equal(audit.meta?.security?.[0].code, 'BTG');
     assert.equal(audit.purposeOfEvent?.[0].coding?.[0].code, 'ETREAT');
     assert.equal(audit.entity?.find((e) => e.detail)?.detail?.[0].valueString, '急诊昏迷，需要既往史');
+    const review = await audits(await token('auditor'), `policy=${encodeURIComponent('https://healthbrain.cn/fhir/CodeSystem/access-basis#break-the-glass')}`);
+    assert.ok((review.json() as Bundle<AuditEvent>).entry!.some((e) => e.resource!.id === s.access.auditEventId), 'the review list of break-the-glass reads');
   });
 
   it('lets a resident see their own record and who read it, and nobody else’s', async () => {

@@ -94,6 +94,7 @@ export const SEARCH_PARAMS: SearchParamDef[] = [
   { code: 'altid', type: 'token', column: 'tokens', description: 'Alternative user identity of the agent', paths: ['AuditEvent.agent.altId'] },
   { code: 'outcome', type: 'token', column: 'tokens', description: 'Whether the event succeeded (0) or failed (4, 8, 12)', paths: ['AuditEvent.outcome'] },
   { code: 'action', type: 'token', column: 'tokens', description: 'Type of action performed (C R U D E)', paths: ['AuditEvent.action'] },
+  { code: 'policy', type: 'token', column: 'tokens', description: 'Policy that authorized the event (access basis; …#break-the-glass for review)', paths: ['AuditEvent.agent.policy'] },
   { code: 'based-on', type: 'reference', column: 'refs', description: 'The request this fulfils', targets: ['ServiceRequest', 'CarePlan', 'MedicationRequest'], paths: ['Observation.basedOn', 'DiagnosticReport.basedOn', 'Procedure.basedOn'] },
 ];
 
