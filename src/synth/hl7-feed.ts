@@ -55,7 +55,7 @@ export function renderVisitHl7(ctx: RenderContext, instIdx: number, reg: Registr
   const discharge = v.endDay !== undefined ? hl7Ts(v.endDay, 600) : '';
   const doctor = `D${String(ctx.rng.int(1, 60)).padStart(3, '0')}^${['李医生', '王医生', '张医生', '陈医生', '刘医生'][ctx.rng.int(0, 4)]}`;
   const pv1 = (withDischarge: boolean) =>
-    `PV1|1|${cls}|${dept.code}^^^${h.sendingFacility}^^^^^${dept.name}||||${doctor}|||||||||||${visitId}|||||||||||||||||||||||||${admit}|${withDischarge ? discharge : ''}`;
+    `PV1|1|${cls}|${dept.code}^^^${h.sendingFacility}^^^^^${dept.name}||||${doctor}||||||||||||${visitId}|||||||||||||||||||||||||${admit}|${withDischarge ? discharge : ''}`;
   const z = h.zSegments.includes('ZPI') ? [`ZPI|1|${ctx.rng.pick(['城乡居民医保', '职工医保', '自费'])}|${reg.mrn}`] : [];
   const dxCodes: TruthCode[] = [];
   const dg1 = v.dx.map((k, i) => {
