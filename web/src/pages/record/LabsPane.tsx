@@ -88,9 +88,10 @@ function trendOption(s: LabSeries, bandLabel: string) {
       type: 'value',
       name: unit,
       nameTextStyle: { color: '#5b6b7c', fontSize: 11, align: 'right' },
-      min: Math.max(0, Math.floor(min / step - 0.5) * step),
-      max: Math.ceil(max / step + 0.5) * step,
-      axisLabel: { fontSize: 11, color: '#5b6b7c' },
+      // Rounded to the step's decimals: 0.3 × 22 is 6.6000000000000005 in floating point, and ECharts prints it.
+      min: onStep(Math.max(0, Math.floor(min / step - 0.5) * step), step),
+      max: onStep(Math.ceil(max / step + 0.5) * step, step),
+      axisLabel: { fontSize: 11, color: '#5b6b7c', formatter: (v: number) => formatValue(v) },
       splitLine: { lineStyle: { color: '#eef1f5' } },
     },
     series: [
@@ -125,4 +126,9 @@ function niceStep(span: number): number {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const f = raw / mag;
   return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+function onStep(value: number, step: number): number {
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  return Number(value.toFixed(decimals));
 }
