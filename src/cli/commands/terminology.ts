@@ -1,19 +1,11 @@
 import type { Command } from 'commander';
+import type { UnmappedCode } from '../../terminology/index.ts';
 import { configFrom, withGlobalOptions } from '../global-options.ts';
 
 type Opts = Record<string, string | boolean | undefined>;
 
-interface UnmappedJson {
-  institutionId: string;
-  localSystem: string;
-  localCode: string;
-  localDisplay?: string;
-  targetSystem: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  suggestions: Array<{ code: string; display: string; score: number }>;
-}
+/** `UnmappedCode` as the operator API sends it: dates as ISO strings. */
+type UnmappedJson = Omit<UnmappedCode, 'firstSeen' | 'lastSeen'> & { firstSeen: string; lastSeen: string };
 
 /**
  * Terminology commands (issue 4): `terminology unmapped` (local codes without a map, with suggestions),

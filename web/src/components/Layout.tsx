@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import type { Me } from '../../../src/record/summary-types.ts';
 import { useI18n } from '../i18n/I18nProvider.tsx';
+import { Brand } from './Brand.tsx';
 import type { MessageKey } from '../i18n/translate.ts';
 import { allowedPages, type Route, routeHref } from '../lib/route.ts';
 
@@ -36,13 +37,7 @@ export function Layout({ user, route, fixtures, onSignOut, children }: { user: M
   return (
     <div className="shell">
       <aside className="sidebar">
-        <div className="brand">
-          <div className="brand-mark">✚</div>
-          <div>
-            <div className="brand-name">{t('app.name')}</div>
-            <div className="brand-sub">{t('app.subtitle')}</div>
-          </div>
-        </div>
+        <Brand />
         <nav>
           {navItems(user).map((s) => (
             <div key={s.section} className="nav-section">

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import type { Me } from '../../../src/record/summary-types.ts';
 import type { Api, DemoUser } from '../api/client.ts';
 import { useI18n } from '../i18n/I18nProvider.tsx';
+import { Brand } from '../components/Brand.tsx';
 import type { MessageKey } from '../i18n/translate.ts';
 import { errorMessage } from '../lib/use-async.ts';
 import { userFromJwt, type Session } from '../lib/session.ts';
@@ -47,13 +48,7 @@ export function SignInPage({ api, fixtures, onSignedIn }: { api: Api; fixtures: 
   return (
     <div className="login-page">
       <div className="login-hero">
-        <div className="brand big">
-          <div className="brand-mark">✚</div>
-          <div>
-            <div className="brand-name">{t('app.name')}</div>
-            <div className="brand-sub">{t('app.subtitle')}</div>
-          </div>
-        </div>
+        <Brand big />
         <p className="login-lead">{t('login.lead')}</p>
         <ul className="login-points">
           <li>{t('nav.record')}</li>
