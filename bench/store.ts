@@ -93,7 +93,7 @@ export function makeBundle(size: number, institution: number, residents: string[
 }
 
 /** CPU seconds (user + system) used so far by this process and by the PostgreSQL backends serving our pool. */
-async function cpuSeconds(backends: number[]): Promise<{ node: number; pg: number }> {
+export async function cpuSeconds(backends: number[]): Promise<{ node: number; pg: number }> {
   const { readFile } = await import('node:fs/promises');
   let pg = 0;
   for (const pid of backends) {

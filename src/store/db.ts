@@ -10,8 +10,17 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** Per-query options. */
+export interface QueryOptions {
+  /**
+   * Run as a named prepared statement (PostgreSQL: parsed and planned once per connection, then a plan reused). For
+   * hot statements of fixed text, e.g. incremental matching's; the embedded engine ignores it.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
   /** Runs one or more statements without parameters (DDL, migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -25,6 +34,11 @@ export interface Db extends Queryable {
    * `rows` are arrays of column values; null becomes \N.
    */
   copyFrom(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number>;
+  /**
+   * Embedded engine only: how many statements, transactions and COPYs callers have started on it so far. It serves
+   * one at a time, so a background job that sees others start during its transaction knows they waited for it.
+   */
+  readonly started?: number;
   close(): Promise<void>;
 }
 

@@ -48,22 +48,30 @@ class PgliteDb implements Db {
   readonly engine = 'pglite' as const;
   readonly #pg: PGlite;
   readonly #q: Queryable;
+  #started = 0;
+  get started(): number {
+    return this.#started;
+  }
   constructor(pg: PGlite) {
     this.#pg = pg;
     this.#q = wrap(pg);
   }
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    this.#started++;
     return this.#q.query<R>(sql, params);
   }
   exec(sql: string): Promise<void> {
+    this.#started++;
     return this.#q.exec(sql);
   }
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.#started++;
     return this.#pg.transaction((tx) => fn(wrap(tx)));
   }
   async copyFrom(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
     const { text, count } = copyLines(rows);
     if (count === 0) return 0;
+    this.#started++;
     const blob = new Blob([text]);
     await this.#pg.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob });
     return count;

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFromStream } from 'pg-copy-streams';
-import { copyText, type Db, type Queryable, type QueryResult } from './db.ts';
+import { copyText, type Db, type Queryable, type QueryOptions, type QueryResult } from './db.ts';
 
 // Same value conventions as the PGlite engine (see db.ts).
 const typeParsers = {
@@ -44,8 +45,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 
 function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const r = await c.query(sql, params);
+    async query<R>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+      // A prepared statement is named after its text, so every caller of the same SQL shares it on a connection.
+      const r = options?.prepare ? await c.query({ name: 'p' + createHash('sha1').update(sql).digest('hex').slice(0, 24), text: sql, values: params }) : await c.query(sql, params);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
     },
     async exec(sql: string): Promise<void> {
@@ -62,8 +64,8 @@ class PostgresDb implements Db {
     this.#pool = pool;
     this.#q = wrap(pool);
   }
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-    return this.#q.query<R>(sql, params);
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    return this.#q.query<R>(sql, params, options);
   }
   exec(sql: string): Promise<void> {
     return this.#q.exec(sql);
