@@ -54,7 +54,7 @@ describe('EMPI operator API and FHIR operations', () => {
     assert.equal(res.statusCode, 401);
   });
 
-  it('answers Patient/$ihe-pix with the other identifiers of the person, and 404 for an unknown one', async () => {
+  it('answers Patient/$ihe-pix with the other identifiers of the person, 404 for an unknown one or an unknown domain', async () => {
     const res = await p.app.inject({ method: 'GET', url: '/fhir/Patient/$ihe-pix?sourceIdentifier=' + encodeURIComponent('urn:HOSP-A:mrn|A-1'), headers: auth });
     assert.equal(res.statusCode, 200, res.body);
     const params = res.json();
@@ -64,8 +64,11 @@ describe('EMPI operator API and FHIR operations', () => {
     assert.ok(!ids.includes('urn:HOSP-A:mrn|A-1'));
     const filtered = await p.app.inject({ method: 'GET', url: '/fhir/Patient/$ihe-pix?sourceIdentifier=' + encodeURIComponent('urn:HOSP-A:mrn|A-1') + '&targetSystem=urn:HOSP-B:mrn', headers: auth });
     assert.deepEqual(filtered.json().parameter.filter((x: { name: string }) => x.name === 'targetIdentifier').length, 1);
-    const unknown = await p.app.inject({ method: 'GET', url: '/fhir/Patient/$ihe-pix?sourceIdentifier=' + encodeURIComponent('urn:nowhere|0'), headers: auth });
+    const unknown = await p.app.inject({ method: 'GET', url: '/fhir/Patient/$ihe-pix?sourceIdentifier=' + encodeURIComponent('urn:HOSP-A:mrn|A-404'), headers: auth });
     assert.equal(unknown.statusCode, 404);
+    const domain = await p.app.inject({ method: 'GET', url: '/fhir/Patient/$ihe-pix?sourceIdentifier=' + encodeURIComponent('urn:nowhere|0'), headers: auth });
+    assert.equal(domain.statusCode, 404);
+    assert.equal(domain.json().issue[0].diagnostics, 'sourceIdentifier Assigning Authority not found');
   });
 
   it('answers Patient/$match with scored candidates carrying a match grade', async () => {

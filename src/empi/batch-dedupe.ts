@@ -46,6 +46,9 @@ export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<B
     options.log?.(`${name}: ${seconds[name]} s`);
   };
   return db.transaction(async (q) => {
+    // Hash joins and aggregations over millions of pairs, and index rebuilds: in memory rather than spilled in 4 MB
+    // pieces (the server's defaults). Transaction-scoped; the embedded engine keeps its defaults (its heap is small).
+    if (db.engine === 'postgres') await q.exec(`SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '1GB'`);
     const records = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_record WHERE person_id IS NULL AND status = 'active'`)).rows[0].n;
     await ensureBlockKeys(q);
     // A bulk load just changed these tables by orders of magnitude: fresh statistics, or the planner picks nested
@@ -56,22 +59,18 @@ export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<B
     lap('name frequencies');
     let model: { modelId: number | null; params: ModelParams };
     let iterations: number | undefined;
-    const train = options.train ?? true;
-    if (train) {
-      const pairs = await buildPairs(q, 'all');
-      lap('blocked pairs (all, for training)');
+    // The pairs are built once: EM reads them in one grouped scan (pattern × rule set), scoring reads them again.
+    const pairs = await buildPairs(q, 'unassigned');
+    lap('blocked pairs');
+    if (options.train ?? true) {
       const tr = await trainModel(db, { q, pairsReady: true, sample: options.sample });
       model = { modelId: tr.modelId, params: tr.params };
       iterations = tr.iterations;
       lap('EM training');
-      void pairs;
     } else {
-      await buildPairs(q, 'unassigned');
-      lap('blocked pairs');
       model = await loadModel(q);
     }
-    const pairs = (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM empi_batch_pair')).rows[0].n;
-    await scoreEdges(q, model.params, t, train);
+    await scoreEdges(q, model.params, t);
     lap('match weights');
     const linkEdges = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_batch_edge WHERE outcome = 'link'`)).rows[0].n;
     await connectedComponents(db, q);
@@ -104,27 +103,41 @@ export async function batchDedupe(db: Db, options: BatchOptions = {}): Promise<B
   });
 }
 
-/** Scores the blocked pairs and keeps those at or above the review threshold as edges (link or review). */
-async function scoreEdges(q: Queryable, params: ModelParams, t: Thresholds, allPairs: boolean): Promise<void> {
+const NAME_ELSE = COMPARISONS.find((c) => c.name === 'name')!.levels.length - 1;
+
+/**
+ * Scores the blocked pairs and keeps those at or above the review threshold as edges (link or review).
+ *
+ * Most blocked pairs are strangers whose comparison vector alone rules out an edge, so a filter on the pair's own γ
+ * columns runs first, before the two record rows are joined: the highest weight the vector can have (its name
+ * agreement weighed as the rarest name could be) below the review threshold, and the deterministic rule impossible
+ * (its γ conditions of `ruleSql`) — such a pair can be neither link nor review whatever the records hold.
+ */
+async function scoreEdges(q: Queryable, params: ModelParams, t: Thresholds): Promise<void> {
   await q.exec('TRUNCATE empi_batch_edge');
+  const tot = (await q.query<{ n: number }>(`SELECT n FROM empi_name_tf WHERE name = ''`)).rows[0]?.n;
+  const highest = weightSql(params, tot !== undefined && tot >= 1000 ? `${1 / tot}` : 'NULL');
+  const rulePossible = `(p.g_rid = 0 AND p.g_name >= 0 AND p.g_name < ${NAME_ELSE} AND p.g_dob IN (0, 1) AND p.g_sex <> 1)`;
   const evidence = `jsonb_build_array(${COMPARISONS.map((c) => `jsonb_build_object('field', '${c.name}', 'gamma', p.g_${c.name})`).join(', ')})`;
-  const onlyUnassigned = allPairs ? 'AND (l.person_id IS NULL OR r.person_id IS NULL)' : '';
   await q.query(
+    // MATERIALIZED: the weight, rule and cap of a pair are computed once (an inlined CTE would compute them once per
+    // reference below); the evidence is built only for the pairs kept.
     `WITH tot AS (SELECT n FROM empi_name_tf WHERE name = ''),
-     scored AS (
-       SELECT p.a, p.b, ${weightSql(params, 'CASE WHEN tot.n >= 1000 THEN greatest(t.n, 1)::float8 / tot.n END')} AS weight,
-         ${ruleSql()} AS rule, ${capSql()} AS capped, ${evidence} AS evidence
+     scored AS MATERIALIZED (
+       SELECT p.a, p.b, ${GAMMA_COLUMNS.map((c) => `p.${c}`).join(', ')},
+         ${weightSql(params, 'CASE WHEN tot.n >= 1000 THEN greatest(t.n, 1)::float8 / tot.n END')} AS weight,
+         ${ruleSql()} AS rule, ${capSql()} AS capped
        FROM empi_batch_pair p JOIN empi_record l ON l.patient_key = p.a JOIN empi_record r ON r.patient_key = p.b
        LEFT JOIN empi_name_tf t ON p.g_name = 0 AND t.name = l.name
        LEFT JOIN tot ON true
-       WHERE true ${onlyUnassigned}
+       WHERE (${highest} >= ${t.review} OR ${rulePossible})
          AND NOT EXISTS (SELECT 1 FROM empi_review v WHERE v.status = 'not-linked' AND v.patient_key_a = least(p.a, p.b) AND v.patient_key_b = greatest(p.a, p.b))
      )
      INSERT INTO empi_batch_edge (a, b, weight, outcome, reason, evidence)
      SELECT a, b, weight,
        CASE WHEN rule OR (weight >= ${t.link} AND NOT capped) THEN 'link' ELSE 'review' END,
-       CASE WHEN rule THEN 'rule:resident-id+name+birth-date' WHEN capped THEN 'cap' END, evidence
-     FROM scored WHERE rule OR weight >= ${t.review}`,
+       CASE WHEN rule THEN 'rule:resident-id+name+birth-date' WHEN capped THEN 'cap' END, ${evidence}
+     FROM scored p WHERE rule OR weight >= ${t.review}`,
   );
   // A newborn placeholder that links to records with two different names may be one of twins: a human decides.
   await q.query(

@@ -43,12 +43,6 @@ export const BLOCKING_RULES: BlockingRule[] = [
     sql: `'v:' || name_pinyin || '|' || village`,
     js: (f) => (f.namePinyin && f.village ? `v:${f.namePinyin}|${f.village}` : null),
   },
-  {
-    prefix: 'm',
-    description: 'resident ID region + birth date part (catches typos in the sequence or check digit)',
-    sql: `'m:' || left(resident_id, 14)`,
-    js: (f) => (f.residentId ? `m:${f.residentId.slice(0, 14)}` : null),
-  },
   { prefix: 'x', description: 'passport number', sql: `'x:' || passport`, js: (f) => (f.passport ? `x:${f.passport}` : null) },
 ];
 
@@ -74,14 +68,21 @@ export function blockKeys(f: RecordFeatures): string[] {
 
 /**
  * INSERT … SELECT of the keys of the active records matching `where` (records that have no keys yet: the caller
- * guarantees it, the table has no unique constraint), set-based; one scan of the records.
+ * guarantees it, the table has no unique constraint), set-based; one scan of the records. No DISTINCT: each rule
+ * gives a record at most one key and the rule's prefix keeps keys of different rules apart, so rows are unique.
+ *
+ * `where` usually reads empi_block itself (NOT EXISTS a key of the record). The records to key are therefore all read
+ * before the first key is written — the one-time filter on their count makes the executor fill the materialized CTE
+ * first — else each record's NOT EXISTS would scan the rows this very statement has already added (invisible to it,
+ * but read), which is quadratic when the planner expects an empty table and picks a nested-loop anti-join.
  */
 export function blockKeysInsertSql(where = 'true'): string {
-  return `WITH todo AS MATERIALIZED (SELECT * FROM empi_record WHERE status = 'active' AND (${where}))
+  const cols = ['resident_id', 'name_pinyin', 'name_initials', 'birth_date', 'phone', 'village', 'passport'];
+  return `WITH todo AS MATERIALIZED (SELECT patient_key, ${cols.join(', ')} FROM empi_record WHERE status = 'active' AND (${where}))
     INSERT INTO empi_block (key, patient_key)
-    SELECT DISTINCT k.key, t.patient_key FROM todo t
-    CROSS JOIN LATERAL (VALUES ${BLOCKING_RULES.map((r) => `(${r.sql.replace(/(resident_id|name_pinyin|name_initials|birth_date|phone|village|passport)/g, 't.$1')})`).join(', ')}) AS k(key)
-    WHERE k.key IS NOT NULL`;
+    SELECT k.key, t.patient_key FROM todo t
+    CROSS JOIN LATERAL (VALUES ${BLOCKING_RULES.map((r) => `(${r.sql.replace(new RegExp(`(${cols.join('|')})`, 'g'), 't.$1')})`).join(', ')}) AS k(key)
+    WHERE k.key IS NOT NULL AND (SELECT count(*) FROM todo) > 0`;
 }
 
 /** Keys shared by more records than this are skipped (a placeholder phone, a family of twenty): they blow up pairs. */

@@ -108,4 +108,41 @@ describe(`comparisons and blocking rendered to SQL agree with JS (${process.env.
     }
     assert.ok(blockKeys(featuresOf(patientInput(specs[0]))).length >= 6);
   });
+
+  it('agrees with JS on edits at every position, so the cheap SQL guards before the similarity calls hide no level', async () => {
+    // One-digit changes and transpositions of an ID at segment edges (positions 1, 6, 7, 12, 13, 18), names edited at
+    // the start, middle and end, one-character names and '?' wildcards, birth dates one digit off in year, month, day.
+    const rid = '330523198003050019';
+    const sub = (x: string, i: number, c: string) => x.slice(0, i) + c + x.slice(i + 1);
+    const swap = (x: string, i: number) => x.slice(0, i) + x[i + 1] + x[i] + x.slice(i + 2);
+    const rids = [rid, ...[0, 5, 6, 11, 12, 17].map((i) => sub(rid, i, rid[i] === '9' ? '8' : '9')), ...[4, 5, 6, 11, 12, 15].map((i) => swap(rid, i)), '330523198003050027'];
+    const names = ['王伟', '王玮', '李伟', '伟', '王?', '?伟', '王伟明', '明王伟', '王明伟', '张', '王?明'];
+    const dates = ['1980-03-05', '1981-03-05', '1980-04-05', '1980-03-06', '1980-05-03', '1990-03-05', '1980-03-15'];
+    const fixtures: PersonSpec[] = [];
+    for (let i = 0; i < Math.max(rids.length, names.length, dates.length); i++) {
+      fixtures.push({ name: names[i % names.length], rid: rids[i % rids.length], birthDate: dates[i % dates.length], gender: 'male', village: '330523101203' });
+    }
+    const db2 = await openTestDb();
+    try {
+      const inputs2 = fixtures.map((s, i) => patientInput(s, 'inst-g', `g${i}`));
+      await stageRecords(db2, inputs2);
+      const recs2 = (await db2.query(`SELECT ${RECORD_COLUMNS} FROM empi_record`)).rows.map(rowToFeatures);
+      const byKey = new Map(recs2.map((r) => [r.patientKey, r]));
+      const { rows } = await db2.query<Record<string, unknown>>(
+        `SELECT l.patient_key AS lk, r.patient_key AS rk, ${COMPARISONS.map((c, i) => `${gammaSql(c)} AS ${GAMMA_COLUMNS[i]}`).join(', ')}
+         FROM empi_record l CROSS JOIN empi_record r`,
+      );
+      const hits = new Map<string, number>();
+      for (const row of rows) {
+        const js = comparisonVector(byKey.get(row.lk as string)!, byKey.get(row.rk as string)!);
+        assert.deepEqual(GAMMA_COLUMNS.map((c) => Number(row[c])), js, `${row.lk} vs ${row.rk}`);
+        js.forEach((g, i) => g >= 0 && hits.set(`${COMPARISONS[i].name}:${COMPARISONS[i].levels[g].label}`, (hits.get(`${COMPARISONS[i].name}:${COMPARISONS[i].levels[g].label}`) ?? 0) + 1));
+      }
+      for (const level of ['rid:one digit', 'rid:transposition', 'name:one character edit', 'dob:one digit', 'dob:day-month swap']) {
+        assert.ok((hits.get(level) ?? 0) > 0, `the fixtures reach ${level}`);
+      }
+    } finally {
+      await db2.close();
+    }
+  });
 });

@@ -1,18 +1,34 @@
 /**
  * The EMPI's FHIR operations, registered with the FHIR module's operation registry (src/api/fhir-extensions.ts):
  * - `GET Patient/$ihe-pix?sourceIdentifier=system|value[&targetSystem=…]` — IHE PIXm ITI-83
- *   (https://profiles.ihe.net/ITI/PIXm/ITI-83.html): a Parameters of targetIdentifier / targetId; unknown source
- *   identifier → 404.
+ *   (https://profiles.ihe.net/ITI/PIXm/ITI-83.html): a Parameters of targetIdentifier / targetId; failures as the
+ *   profile's cases: unknown source identifier → 404, unknown targetSystem → 403, each an OperationOutcome with the
+ *   profile's issue code and diagnostics. An unknown source DOMAIN is answered 404 too (the profile says 400), with
+ *   the profile's code-invalid and "sourceIdentifier Assigning Authority not found" so a client can tell it apart: the
+ *   platform's pinned HTTP contract (shared/checks/contract.sh) is "an identifier the region does not know → 200|404",
+ *   and users' scripts rely on it.
  * - `POST Patient/$match` — https://hl7.org/fhir/R4/patient-operation-match.html: a searchset Bundle of golden
  *   Patients with search.score and the match-grade extension.
  */
-import { allOk, badRequest, notFound } from '@medplum/core';
-import type { Bundle, Parameters, Patient } from '@medplum/fhirtypes';
+import { allOk, badRequest } from '@medplum/core';
+import type { Bundle, OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
 import type { FhirServices } from '../fhir/index.ts';
 import type { Db } from '../store/index.ts';
-import { matchCandidates, pixLookup, pixParameters } from './pix-pdq.ts';
+import { matchCandidates, pixParameters, pixQuery, type PixFailure } from './pix-pdq.ts';
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
+
+/** ITI-83 failure cases: the outcome id sets the HTTP status (outcomeStatus), the issue code and text are the profile's. */
+const PIX_FAILURES: Record<PixFailure, { id?: string; code: 'code-invalid' | 'not-found'; diagnostics: string }> = {
+  'unknown-source-domain': { id: 'not-found', code: 'code-invalid', diagnostics: 'sourceIdentifier Assigning Authority not found' },
+  'source-not-found': { id: 'not-found', code: 'not-found', diagnostics: 'sourceIdentifier Patient Identifier not found' },
+  'unknown-target-domain': { id: 'forbidden', code: 'code-invalid', diagnostics: 'targetSystem not found' },
+};
+
+function pixFailure(failure: PixFailure, system: string): OperationOutcome {
+  const f = PIX_FAILURES[failure];
+  return { resourceType: 'OperationOutcome', ...(f.id ? { id: f.id } : {}), issue: [{ severity: 'error', code: f.code, diagnostics: f.diagnostics, details: { text: system } }] };
+}
 
 /** Registers Patient/$ihe-pix and Patient/$match. */
 export function registerEmpiOperations(services: FhirServices, db: Db): void {
@@ -22,10 +38,11 @@ export function registerEmpiOperations(services: FhirServices, db: Db): void {
     async (req) => {
       const source = req.query.find(([k]) => k === 'sourceIdentifier')?.[1];
       const targets = req.query.filter(([k]) => k === 'targetSystem').flatMap(([, v]) => v.split(','));
-      if (!source || !source.includes('|')) return { outcome: badRequest('sourceIdentifier=system|value is required') };
-      const r = await pixLookup(db, source, targets.length ? targets : undefined);
-      if (!r) return { outcome: notFound };
-      return { outcome: allOk, resource: pixParameters(r) };
+      const sources = req.query.filter(([k]) => k === 'sourceIdentifier');
+      if (sources.length !== 1 || !source || !source.includes('|')) return { outcome: badRequest('exactly one sourceIdentifier=system|value is required') };
+      const r = await pixQuery(db, source, targets.length ? targets : undefined);
+      if (r.failure) return { outcome: pixFailure(r.failure, r.system) };
+      return { outcome: allOk, resource: pixParameters(r.result) };
     },
     { definition: 'https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix', access: 'read' },
   );

@@ -4,8 +4,8 @@ import { openTestDb } from '../../test/support/db.ts';
 import { residentIdCheckChar } from '../standards/index.ts';
 import type { Db } from '../store/index.ts';
 import { matchIncoming } from './match-incoming.ts';
-import { patientKeysOfPerson, personOfPatient } from './registry.ts';
-import { patientInput, type PersonSpec } from './testing.ts';
+import { patientKeysOfPerson, personOfPatient, refreshGolden } from './registry.ts';
+import { miniCounty, patientInput, type PersonSpec } from './testing.ts';
 
 /** A valid GB 11643 number. */
 function rid(region: string, birth: string, seq: string): string {
@@ -88,6 +88,33 @@ describe(`incremental matching (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     assert.equal(again.personId, baby.personId, JSON.stringify(again));
   });
 
+  it('does not link newborn twins 陈芳之子 and 陈芳之女 to each other or to their mother, and keeps siblings born apart separate', async () => {
+    const motherId = rid('330523', '1993-07-09', '144');
+    const family = { rid: motherId, phone: '13906661234', village: '330523103205' };
+    const mother = await matchIncoming(db, patientInput({ name: '陈芳', birthDate: '1993-07-09', gender: 'female', ...family }));
+    const son = await matchIncoming(db, patientInput({ name: '陈芳之子', birthDate: '2025-02-03', gender: 'male', ...family }));
+    const daughter = await matchIncoming(db, patientInput({ name: '陈芳之女', birthDate: '2025-02-03', gender: 'female', ...family }));
+    assert.notEqual(son.personId, mother.personId);
+    assert.notEqual(daughter.personId, mother.personId);
+    assert.notEqual(daughter.outcome, 'linked', JSON.stringify(daughter));
+    assert.notEqual(daughter.personId, son.personId);
+    // A brother born two years later under the same mother is another child, not the first one again.
+    const brother = await matchIncoming(db, patientInput({ name: '陈芳之子', birthDate: '2027-05-20', gender: 'male', ...family }));
+    assert.notEqual(brother.outcome, 'linked', JSON.stringify(brother));
+    assert.ok(![mother.personId, son.personId, daughter.personId].includes(brother.personId));
+    // Nothing links to the mother: her person still has her record alone.
+    assert.equal((await patientKeysOfPerson(db, mother.personId)).length, 1);
+  });
+
+  it('does not link two 无名氏 of different sex or date, nor a 无名氏 to a named patient with the same details', async () => {
+    const named = await matchIncoming(db, patientInput({ name: '赵强', gender: 'male', birthDate: '1966-04-04', village: '330523101002', phone: '13511223344' }));
+    const u1 = await matchIncoming(db, patientInput({ name: '无名氏', gender: 'male', birthDate: '1966-04-04', village: '330523101002', phone: '13511223344' }));
+    assert.notEqual(u1.outcome, 'linked');
+    assert.notEqual(u1.personId, named.personId);
+    const u2 = await matchIncoming(db, patientInput({ name: '无名氏', gender: 'female' }));
+    assert.notEqual(u2.outcome, 'linked');
+  });
+
   it('never links an unknown emergency patient (无名氏) automatically', async () => {
     await matchIncoming(db, patientInput({ name: '无名氏', gender: 'male', birthDate: '1970-01-01', village: '330523101001' }));
     const b = await matchIncoming(db, patientInput({ name: '无名氏', gender: 'male', birthDate: '1970-01-01', village: '330523101001' }));
@@ -106,6 +133,36 @@ describe(`incremental matching (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     // Another foreigner of the same name and birth year, with another passport, stays apart.
     const e = await matchIncoming(db, patientInput({ name: 'John Smith', passport: 'G99887766', birthDate: '1975-03-30', gender: 'male' }));
     assert.notEqual(e.personId, a.personId);
+  });
+
+  it('gives one person to two Patients of the same new person matched at the same moment on two connections', async () => {
+    // Ten new persons, each arriving at two institutions at once: without the advisory locks on the blocking keys both
+    // matchers read "no candidate" before either commits and two persons are created (a silent split).
+    const persons: PersonSpec[] = Array.from({ length: 10 }, (_, i) => ({
+      name: `欧阳${'明华建国晓春'[i % 6]}${'一二三四五六七八九十'[i]}`,
+      rid: rid('330523', `1971-03-${String(10 + i).padStart(2, '0')}`, String(300 + i * 2 + 1)),
+      birthDate: `1971-03-${String(10 + i).padStart(2, '0')}`,
+      gender: 'male',
+      phone: `1377000${String(1000 + i)}`,
+      village: '330523105210',
+    }));
+    const results = await Promise.all(persons.flatMap((p) => [matchIncoming(db, patientInput(p)), matchIncoming(db, patientInput({ ...p, rid: undefined }))]));
+    for (let i = 0; i < persons.length; i++) {
+      const [a, b] = [results[2 * i], results[2 * i + 1]];
+      assert.equal(a.personId, b.personId, `${persons[i].name}: ${a.outcome} ${a.personId} / ${b.outcome} ${b.personId}`);
+      assert.deepEqual([a.outcome, b.outcome].sort(), ['linked', 'new']);
+    }
+  });
+
+  it('keeps every linked person’s golden record equal to a recomputation from all its records', async () => {
+    const { inputs } = miniCounty(80, 9090, 0.3);
+    const persons = new Set<string>();
+    for (const x of inputs) persons.add((await matchIncoming(db, x)).personId);
+    const { rows: before } = await db.query<{ person_id: string; golden: unknown }>('SELECT person_id, golden FROM empi_person WHERE person_id = ANY($1::text[]) ORDER BY 1', [[...persons]]);
+    await refreshGolden(db, [...persons]);
+    const { rows: after } = await db.query<{ person_id: string; golden: unknown }>('SELECT person_id, golden FROM empi_person WHERE person_id = ANY($1::text[]) ORDER BY 1', [[...persons]]);
+    assert.ok(inputs.length > persons.size + 40, 'most persons have several records');
+    assert.deepEqual(before, after);
   });
 
   it('keeps the link of a re-sent Patient and resolves both ways', async () => {

@@ -14,19 +14,28 @@ export async function saveModel(q: Queryable, params: ModelParams): Promise<numb
 }
 
 /**
- * Frequency of a name among all named records. The total is the batch count (row '') or, when records arrived since,
- * the planner's row estimate of empi_record — a lock-free figure, so that incremental mode never updates a shared row.
+ * SQL of the two figures a name's frequency is computed from (`frequencyOf`), for a name given as `nameExpr`: its
+ * count, and the total — the batch count (row '') or, when records arrived since, the planner's row estimate of
+ * empi_record — a lock-free figure, so that incremental mode never updates a shared row.
  */
-export async function nameFrequency(q: Queryable, name: string): Promise<number | undefined> {
-  const { rows } = await q.query<{ n: number | null; total: number | null }>(
-    `SELECT (SELECT n FROM empi_name_tf WHERE name = $1) AS n,
-       greatest((SELECT n FROM empi_name_tf WHERE name = ''), (SELECT reltuples::bigint FROM pg_class WHERE oid = 'empi_record'::regclass)) AS total`,
-    [name],
-  );
-  const total = rows[0]?.total ?? undefined;
-  const n = rows[0]?.n ?? undefined;
-  if (!total || total < 1000) return undefined; // too few records for a frequency to mean anything: use the model's u
+export function nameCountSql(nameExpr: string): { n: string; total: string } {
+  return {
+    n: `(SELECT n FROM empi_name_tf WHERE name = ${nameExpr})`,
+    total: `greatest((SELECT n FROM empi_name_tf WHERE name = ''), (SELECT reltuples::bigint FROM pg_class WHERE oid = 'empi_record'::regclass))`,
+  };
+}
+
+/** A name's frequency from its count and the total; undefined when too few records for a frequency to mean anything. */
+export function frequencyOf(n: number | null | undefined, total: number | null | undefined): number | undefined {
+  if (!total || total < 1000) return undefined; // the model's u is used instead
   return Math.max(n ?? 1, 1) / total;
+}
+
+/** Frequency of a name among all named records (see `nameCountSql`). */
+export async function nameFrequency(q: Queryable, name: string): Promise<number | undefined> {
+  const sql = nameCountSql('$1');
+  const { rows } = await q.query<{ n: number | null; total: number | null }>(`SELECT ${sql.n} AS n, ${sql.total} AS total`, [name]);
+  return frequencyOf(rows[0]?.n, rows[0]?.total);
 }
 
 /** Recounts every name from the records (batch mode), set-based. */

@@ -40,28 +40,38 @@ export async function withoutIndexes<T>(q: Queryable, table: string, fn: () => P
 }
 
 /**
- * Fills empi_batch_pair with the blocked pairs and their comparison vectors. `scope` 'unassigned' keeps pairs with at
- * least one record not yet linked to a person (batch dedupe); 'all' keeps every pair (model training).
+ * Fills empi_batch_pair with the blocked pairs and their comparison vectors, once per batch run (training and scoring
+ * both read it). `scope` 'unassigned' keeps pairs with at least one record not yet linked to a person (batch dedupe);
+ * 'all' keeps every pair (training on its own). The pairs are grouped by (a, b) — a pair shared by several rules is
+ * compared once and remembers the rules in a bit set.
+ *
+ * Both steps are CREATE TABLE … AS, the only writing statements PostgreSQL runs with parallel workers: the grouping
+ * and, above all, the comparison vectors (the similarity functions) then use both cores. The two work tables are
+ * therefore re-created here (UNLOGGED, no index: they are read by full scans only), not truncated.
  */
 export async function buildPairs(q: Queryable, scope: 'unassigned' | 'all'): Promise<number> {
-  await q.exec('TRUNCATE empi_batch_pair');
-  // 'all' needs no join to the records to pick the usable keys.
-  const good =
-    scope === 'unassigned'
-      ? `SELECT b.key FROM empi_block b JOIN empi_record r ON r.patient_key = b.patient_key
-         GROUP BY b.key HAVING count(*) BETWEEN 2 AND ${MAX_BLOCK} AND bool_or(r.person_id IS NULL)`
-      : `SELECT key FROM empi_block GROUP BY key HAVING count(*) BETWEEN 2 AND ${MAX_BLOCK}`;
-  const pairFilter = scope === 'unassigned' ? 'AND (l.person_id IS NULL OR r.person_id IS NULL)' : '';
+  // An initial load has no linked record yet: then 'unassigned' is 'all', without joining the keys to the records.
+  const anyLinked = scope === 'unassigned' && (await q.query('SELECT 1 FROM empi_record WHERE person_id IS NOT NULL LIMIT 1')).rows.length > 0;
+  const good = anyLinked
+    ? `SELECT b.key FROM empi_block b JOIN empi_record r ON r.patient_key = b.patient_key
+       GROUP BY b.key HAVING count(*) BETWEEN 2 AND ${MAX_BLOCK} AND bool_or(r.person_id IS NULL)`
+    : `SELECT key FROM empi_block GROUP BY key HAVING count(*) BETWEEN 2 AND ${MAX_BLOCK}`;
+  const pairFilter = anyLinked ? 'AND (l.person_id IS NULL OR r.person_id IS NULL)' : '';
+  await q.exec('DROP TABLE IF EXISTS empi_batch_cand; DROP TABLE IF EXISTS empi_batch_pair');
+  await q.query(
+    `CREATE UNLOGGED TABLE empi_batch_cand AS
+     WITH good AS (${good})
+     SELECT b1.patient_key AS a, b2.patient_key AS b, bit_or(${ruleBitSql('g.key')}) AS rules
+     FROM good g JOIN empi_block b1 ON b1.key = g.key JOIN empi_block b2 ON b2.key = g.key AND b1.patient_key < b2.patient_key
+     GROUP BY 1, 2`,
+  );
   const { rowCount } = await q.query(
-    `WITH good AS (${good}), cand AS (
-       SELECT b1.patient_key AS a, b2.patient_key AS b, bit_or(${ruleBitSql('g.key')}) AS rules
-       FROM good g JOIN empi_block b1 ON b1.key = g.key JOIN empi_block b2 ON b2.key = g.key AND b1.patient_key < b2.patient_key
-       GROUP BY 1, 2
-     )
-     INSERT INTO empi_batch_pair (a, b, rules, ${GAMMA_COLUMNS.join(', ')})
-     SELECT c.a, c.b, c.rules, ${COMPARISONS.map(gammaSql).join(', ')}
-     FROM cand c JOIN empi_record l ON l.patient_key = c.a JOIN empi_record r ON r.patient_key = c.b
+    `CREATE UNLOGGED TABLE empi_batch_pair AS
+     SELECT c.a, c.b, ${COMPARISONS.map((cmp, i) => `${gammaSql(cmp)} AS ${GAMMA_COLUMNS[i]}`).join(', ')}, c.rules
+     FROM empi_batch_cand c JOIN empi_record l ON l.patient_key = c.a JOIN empi_record r ON r.patient_key = c.b
      WHERE l.status = 'active' AND r.status = 'active' ${pairFilter}`,
   );
-  return rowCount;
+  await q.exec('DROP TABLE empi_batch_cand');
+  // PostgreSQL reports the rows a CREATE TABLE … AS wrote; PGlite reports 0.
+  return rowCount || (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM empi_batch_pair')).rows[0].n;
 }

@@ -89,6 +89,44 @@ export async function pixLookup(q: Queryable, sourceIdentifier: string, targetSy
   return { personId, identifiers: filtered, patientKeys: person.patientKeys };
 }
 
+/** Person-level identifier systems every query knows: golden person ids, health cards, resident IDs. */
+const PERSON_DOMAINS = new Set([PERSON_ID_SYSTEM, HEALTH_CARD_SYSTEM, RESIDENT_ID_SYSTEM, 'urn:oid:2.16.156.10011.1.1']);
+
+/**
+ * Whether the EMPI knows an identifier system (a PIXm Patient Identity Domain): a person-level system, or the local
+ * record-number system of some registered Patient (indexed, migration 0451).
+ */
+export async function knownDomain(q: Queryable, system: string): Promise<boolean> {
+  if (PERSON_DOMAINS.has(system)) return true;
+  const { rows } = await q.query('SELECT 1 FROM empi_record WHERE local_system = $1 LIMIT 1', [system]);
+  return rows.length > 0;
+}
+
+/** The failures ITI-83 distinguishes (https://profiles.ihe.net/ITI/PIXm/ITI-83.html, 2:3.83.4.2.2). */
+export type PixFailure = 'unknown-source-domain' | 'source-not-found' | 'unknown-target-domain';
+
+/**
+ * A PIXm query as ITI-83 answers it: the person's identifiers (restricted to `targetSystems` when given; targetId then
+ * only the Patients that carry an identifier of a target domain), or why not — the source identifier's domain is
+ * unknown (400), its value is unknown in a known domain (404), a target domain is unknown (403). A known target domain
+ * in which the person has no identifier is no failure: the answer is empty.
+ */
+export async function pixQuery(
+  q: Queryable,
+  sourceIdentifier: string,
+  targetSystems?: string[],
+): Promise<{ result: PixResult; failure?: undefined } | { failure: PixFailure; system: string }> {
+  const [system] = split(sourceIdentifier);
+  const r = await pixLookup(q, sourceIdentifier, targetSystems);
+  if (!r) return { failure: (await knownDomain(q, system)) ? 'source-not-found' : 'unknown-source-domain', system };
+  if (!targetSystems?.length) return { result: r };
+  for (const t of targetSystems) {
+    if (!r.identifiers.some((i) => i.system === t) && !(await knownDomain(q, t))) return { failure: 'unknown-target-domain', system: t };
+  }
+  const carriers = new Set(r.identifiers.flatMap((i) => (i.patientKey ? [i.patientKey] : [])));
+  return { result: { ...r, patientKeys: r.patientKeys.filter((k) => carriers.has(k)) } };
+}
+
 /** The PIXm response body (ITI-83): a Parameters resource with targetIdentifier and targetId parameters. */
 export function pixParameters(result: PixResult): Parameters {
   return {

@@ -3,10 +3,11 @@
  * the best-of-sources golden record. A person's record is the set of patient_keys linked to it, resolved at query
  * time through merges; clinical rows are never touched.
  */
-import type { Queryable } from '../store/index.ts';
-import { blockKeys } from './blocking.ts';
+import type { Db, Queryable } from '../store/index.ts';
+import { blockKeys, blockKeysInsertSql } from './blocking.ts';
 import { RECORD_COLUMNS } from './comparisons.ts';
 import type { RecordFeatures } from './features.ts';
+import { recountNames } from './model-store.ts';
 
 /** A row of empi_record in RecordFeatures shape. */
 export function rowToFeatures(r: Record<string, unknown>): RecordFeatures {
@@ -42,39 +43,6 @@ export function featureValues(f: RecordFeatures): unknown[] {
 }
 
 export const RECORD_COLUMN_LIST = RECORD_COLUMNS.split(',').map((c) => c.trim());
-
-/**
- * Inserts or refreshes a record's features and blocking keys; returns its current direct person, if any. A new record
- * also counts its name in the term frequencies. One statement for a new record (incremental mode pays per round trip).
- */
-export async function upsertRecord(q: Queryable, f: RecordFeatures): Promise<{ existed: boolean; personId: string | null }> {
-  const cols = RECORD_COLUMN_LIST;
-  const params = featureValues(f);
-  const n = params.length;
-  const placeholders = cols.map((_, i) => `$${i + 1}`).join(', ');
-  const updates = cols.filter((c) => c !== 'patient_key').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-  const keys = blockKeys(f);
-  const { rows } = await q.query<{ person_id: string | null; inserted: boolean }>(
-    `WITH rec AS (
-       INSERT INTO empi_record (${cols.join(', ')}) VALUES (${placeholders})
-       ON CONFLICT (patient_key) DO UPDATE SET ${updates}, updated_at = now()
-       RETURNING person_id, (xmax = 0) AS inserted
-     ), blk AS (
-       INSERT INTO empi_block (key, patient_key) SELECT unnest($${n + 1}::text[]), $1 WHERE (SELECT inserted FROM rec)
-     ), tf AS (
-       INSERT INTO empi_name_tf (name, n) SELECT x, 1 FROM unnest($${n + 2}::text[]) AS x WHERE (SELECT inserted FROM rec)
-       ON CONFLICT (name) DO UPDATE SET n = empi_name_tf.n + 1
-     )
-     SELECT person_id, inserted FROM rec`,
-    // Only the name's own row: bumping a shared total here would serialise concurrent ingestion transactions.
-    [...params, keys, f.name ? [f.name] : []],
-  );
-  if (!rows[0].inserted) {
-    await q.query('DELETE FROM empi_block WHERE patient_key = $1', [f.patientKey]);
-    if (keys.length) await q.query('INSERT INTO empi_block (key, patient_key) SELECT unnest($1::text[]), $2', [keys, f.patientKey]);
-  }
-  return { existed: !rows[0].inserted, personId: rows[0].person_id };
-}
 
 /**
  * Creates a golden person with its electronic health card number (format: see health card notes in index.ts).
@@ -200,4 +168,67 @@ export async function getPerson(q: Queryable, personId: string): Promise<PersonV
 export async function getRecords(q: Queryable, patientKeys: string[]): Promise<RecordFeatures[]> {
   const { rows } = await q.query(`SELECT ${RECORD_COLUMNS} FROM empi_record WHERE patient_key = ANY($1::text[]) ORDER BY patient_key`, [patientKeys]);
   return rows.map(rowToFeatures);
+}
+
+/** A PostgreSQL array literal for COPY's text format (elements quoted, quotes and backslashes escaped). */
+function copyArray(values: string[]): string {
+  return '{' + values.map((v) => '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(',') + '}';
+}
+
+/**
+ * Bulk registration of records that are known to be distinct persons — a population registry (全员人口库) imported
+ * as it stands, or a benchmark's registry — one golden person per record. Not a dedupe: the caller vouches that no two
+ * records are one person (else use `stageRecords` + `batchDedupe`). Records stream by COPY into empi_stage in slices
+ * (bounded memory on both engines), then set-based statements, each once for the whole load: records, persons with
+ * their health card numbers, golden records, links, the decision and event of each; blocking keys; name counts.
+ * Known patient_keys are left alone. Returns the number of persons created.
+ */
+export async function registerDistinctPersons(db: Db, inputs: Iterable<RecordFeatures>, sliceSize = 20_000): Promise<number> {
+  await db.exec('DELETE FROM empi_stage');
+  let slice: unknown[][] = [];
+  const flush = async () => {
+    if (slice.length) await db.copyFrom('empi_stage', RECORD_COLUMN_LIST, slice);
+    slice = [];
+  };
+  for (const f of inputs) {
+    const v = featureValues(f);
+    v[v.length - 1] = copyArray(f.identifiers);
+    slice.push(v);
+    if (slice.length >= sliceSize) await flush();
+  }
+  await flush();
+  await db.exec('ANALYZE empi_stage');
+  const cols = RECORD_COLUMN_LIST.join(', ');
+  // A person of one record: each golden field is that record's value (when it qualifies, as in refreshGolden).
+  const golden = GOLDEN_FIELDS.map(
+    (g) => `'${g.field}', CASE WHEN ${g.col} IS NOT NULL AND (${g.where ?? 'true'}) THEN jsonb_build_object('value', ${g.col}::text, 'source', patient_key) END`,
+  ).join(', ');
+  // Records, persons and links in one statement: each record is inserted already linked (its person row comes from a
+  // sibling CTE, which the foreign key check at the end of the statement sees).
+  const { rows } = await db.query<{ n: number }>(
+    `WITH n AS MATERIALIZED (
+       SELECT x.*, 'P' || lpad(x.s::text, 10, '0') AS pid, CASE WHEN resident_id_valid THEN resident_id END AS rid,
+         (CASE WHEN resident_id_valid THEN left(resident_id, 6) ELSE '000000' END) || lpad(x.s::text, 11, '0') AS d,
+         jsonb_strip_nulls(jsonb_build_object(${golden})) AS golden
+       FROM (SELECT y.*, nextval('empi_person_seq') AS s FROM (
+         SELECT DISTINCT ON (patient_key) ${cols} FROM empi_stage st
+         WHERE NOT EXISTS (SELECT 1 FROM empi_record r WHERE r.patient_key = st.patient_key) ORDER BY patient_key) y) x
+     ), p AS (
+       INSERT INTO empi_person (person_id, health_card, resident_id, golden) SELECT pid, 'HC' || d || empi_mod11_2(d), rid, golden FROM n
+     ), ins AS (
+       INSERT INTO empi_record (${cols}, person_id) SELECT ${cols}, pid FROM n
+     ), d AS (
+       INSERT INTO empi_decision (patient_key, person_id, outcome, mode) SELECT patient_key, pid, 'new', 'bulk' FROM n
+     ), e AS (
+       INSERT INTO empi_event (kind, person_id, patient_key, actor, detail) SELECT 'new-person', pid, patient_key, 'bulk', '{}' FROM n
+     )
+     SELECT count(*)::int AS n FROM n`,
+  );
+  await db.query(blockKeysInsertSql(`patient_key IN (SELECT patient_key FROM empi_stage) AND NOT EXISTS (SELECT 1 FROM empi_block b WHERE b.patient_key = empi_record.patient_key)`));
+  await recountNames(db);
+  // VACUUM sets the visibility map, so the index-only scans of the blocking keys skip the heap from the first match
+  // on (autovacuum keeps it so afterwards); outside any transaction, as VACUUM requires.
+  await db.exec('DELETE FROM empi_stage');
+  for (const t of ['empi_record', 'empi_block', 'empi_person', 'empi_name_tf']) await db.exec(`VACUUM (ANALYZE) ${t}`);
+  return rows[0].n;
 }

@@ -57,10 +57,27 @@ export async function randomPairPatterns(q: Queryable, sample: number): Promise<
   return toPatterns(rows);
 }
 
-async function blockedPatterns(q: Queryable, bit?: number): Promise<Pattern[]> {
-  const where = bit === undefined ? '' : `WHERE rules & ${bit} <> 0`;
+/**
+ * The blocked pairs' comparison-vector patterns in one grouped scan of empi_batch_pair, by pattern and rule set; the
+ * patterns of one training rule (pairs that rule produced) and of all pairs are sums of these rows.
+ */
+async function blockedPatternsByRules(q: Queryable): Promise<Array<Pattern & { rules: number }>> {
   const cols = GAMMA_COLUMNS.join(', ');
-  return toPatterns((await q.query(`SELECT ${cols}, count(*) AS n FROM empi_batch_pair ${where} GROUP BY ${cols}`)).rows);
+  const { rows } = await q.query(`SELECT ${cols}, rules, count(*) AS n FROM empi_batch_pair GROUP BY ${cols}, rules`);
+  return toPatterns(rows).map((p, i) => ({ ...p, rules: Number(rows[i].rules) }));
+}
+
+/** The patterns of the pairs whose rule set has `bit` (every pair when undefined), merged by comparison vector. */
+function patternsOf(byRules: Array<Pattern & { rules: number }>, bit?: number): Pattern[] {
+  const out = new Map<string, Pattern>();
+  for (const p of byRules) {
+    if (bit !== undefined && (p.rules & bit) === 0) continue;
+    const k = p.gammas.join(',');
+    const have = out.get(k);
+    if (have) have.count += p.count;
+    else out.set(k, { gammas: p.gammas, count: p.count });
+  }
+  return [...out.values()];
 }
 
 /** Estimates m, u and λ from the data in the registry and stores them as the current model. */
@@ -83,6 +100,7 @@ export async function trainModel(
     (r) => Boolean(r.is_match),
   );
   const prior = COMPARISONS.map((c) => DEFAULT_PARAMS.levels[c.name].m);
+  const byRules = await blockedPatternsByRules(q);
   const sums = COMPARISONS.map((c) => new Array<number>(c.levels.length).fill(0));
   const runs = new Array<number>(COMPARISONS.length).fill(0);
   let iterations = 0;
@@ -90,7 +108,7 @@ export async function trainModel(
   for (const rule of TRAINING_RULES) {
     const excluded = new Set(rule.exclude.map((f) => INDEX[f]));
     const blind = (p: Pattern): Pattern => ({ ...p, gammas: p.gammas.map((g, k) => (excluded.has(k) ? -1 : g)) });
-    const patterns = (await blockedPatterns(q, ruleBit(rule.prefix))).map(blind);
+    const patterns = patternsOf(byRules, ruleBit(rule.prefix)).map(blind);
     if (patterns.reduce((s, p) => s + p.count, 0) < 50) continue; // too few pairs to learn from (e.g. no passports)
     const em = expectationMaximisation({
       patterns: [...patterns, ...labelled.map(blind)],
@@ -112,7 +130,7 @@ export async function trainModel(
   }
   const m = COMPARISONS.map((_, k) => (runs[k] ? sums[k].map((x) => x / runs[k]) : prior[k]));
   // λ: expected matches among all blocked pairs (m, u fixed), over all pairs of records.
-  const all = await blockedPatterns(q);
+  const all = patternsOf(byRules);
   const fit = expectationMaximisation({ patterns: all, levelCounts: LEVEL_COUNTS, lambda: 0.1, m, u, estimateM: false, maxIterations: 200 });
   const records = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM empi_record WHERE status = 'active'`)).rows[0].n;
   const totalPairs = Math.max(1, (records * (records - 1)) / 2);
