@@ -43,7 +43,10 @@ export class SenderRegistry {
   readonly #ttlMs: number;
   #map = new Map<string, Hl7Sender>();
   #loadedAt = 0;
-  #loading?: Promise<void>;
+  // Bumped by invalidate(): a load that began before a registration must neither be reused nor count as fresh,
+  // or the new sender's first burst of messages is refused as unknown until the next reload.
+  #generation = 0;
+  #loading?: { generation: number; done: Promise<void> };
 
   constructor(db: Queryable, ttlMs = 5000) {
     this.#db = db;
@@ -59,16 +62,21 @@ export class SenderRegistry {
 
   /** Forget the cached table (after a registration through the operator API), so the next message reloads it. */
   invalidate(): void {
+    this.#generation++;
     this.#loadedAt = 0;
   }
 
   #reload(): Promise<void> {
-    this.#loading ??= listHl7Senders(this.#db)
-      .then((all) => {
-        this.#map = new Map(all.map((s) => [s.msh3 + '\u0000' + s.msh4, s]));
-        this.#loadedAt = Date.now();
-      })
-      .finally(() => (this.#loading = undefined));
-    return this.#loading;
+    const generation = this.#generation;
+    if (this.#loading?.generation === generation) return this.#loading.done;
+    const startedAt = Date.now();
+    const done = listHl7Senders(this.#db).then((all) => {
+      if (generation < this.#generation) return this.#reload(); // invalidated while loading: this table may be stale
+      this.#map = new Map(all.map((s) => [s.msh3 + '\u0000' + s.msh4, s]));
+      this.#loadedAt = startedAt;
+    });
+    const loading = { generation, done: done.finally(() => this.#loading === loading && (this.#loading = undefined)) };
+    this.#loading = loading;
+    return loading.done;
   }
 }
