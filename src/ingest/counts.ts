@@ -1,6 +1,6 @@
 import type { Queryable } from '../store/index.ts';
 
-/** Receipts of one institution on one day (UTC). Always: received = standardized + quarantined + duplicates + pending. */
+/** Receipts of one institution on one day (the region's day, UTC+8: `ingest_day`, migration 0210). Always: received = standardized + quarantined + duplicates + pending. */
 export interface FeedCount {
   institutionId: string;
   day: string;

@@ -83,6 +83,25 @@ describe(`landing store and work queue on ${process.env.DATABASE_URL ? 'PostgreS
     assert.deepEqual([count.received, count.duplicates, count.pending], [600, 100, 500]);
   });
 
+  it("counts a unit on the region's day (China, UTC+8): received 2026-11-22T17:00:00Z counts on 2026-11-23", async () => {
+    const { rows } = await db.query<{ late: string; early: string }>(
+      `SELECT to_char(ingest_day('2026-11-22T17:00:00Z'), 'YYYY-MM-DD') AS late, to_char(ingest_day('2026-11-22T15:59:59Z'), 'YYYY-MM-DD') AS early`,
+    );
+    assert.deepEqual(rows[0], { late: '2026-11-23', early: '2026-11-22' });
+    // The counter (written by the landing statement) and the units (grouped by the view) agree on that day.
+    const [r] = await landUnits(db, [unit('day-inst', 'NIGHT-1')]);
+    await db.query(`UPDATE landed_unit SET received_at = '2026-11-22T17:00:00Z' WHERE id = $1`, [r.id]);
+    await db.query(`UPDATE feed_day SET day = ingest_day('2026-11-22T17:00:00Z') WHERE institution_id = 'day-inst'`);
+    const [c] = await feedCounts(db, { institution: 'day-inst' });
+    assert.deepEqual([c.day, c.received, c.pending], ['2026-11-23', 1, 1]);
+    // And a unit landed now is counted on today's date in Beijing.
+    const [now] = await landUnits(db, [unit('today-inst', 'NOW-1')]);
+    const { rows: t } = await db.query<{ received_at: Date }>('SELECT received_at FROM landed_unit WHERE id = $1', [now.id]);
+    const beijing = new Date(t[0].received_at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const [today] = await feedCounts(db, { institution: 'today-inst' });
+    assert.deepEqual([today.day, today.received, today.pending], [beijing, 1, 1]);
+  });
+
   it('groups concurrent landings into shared transactions, each caller getting its own results', async () => {
     let notified = 0;
     const batcher = new LandingBatcher(db, () => notified++);

@@ -45,11 +45,12 @@ export async function quarantineSummary(db: Queryable, filter: QuarantineFilter 
 
 /**
  * Puts quarantined units back on the work queue (after an operator fixed a mapping): status 'landed', attempts 0.
+ * processed_at is kept: it marks the unit as processed before, which the worker takes at once even from the FHIR channel.
  * The worker then standardizes them again; their counts move from quarantined back through pending. Returns how many.
  */
 export async function reprocess(db: Queryable, filter: QuarantineFilter = {}): Promise<number> {
   const { rowCount } = await db.query(
-    `UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL, processed_at = NULL WHERE ${where}`,
+    `UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL WHERE ${where}`,
     [filter.institution ?? null, filter.reason ?? null],
   );
   return rowCount;

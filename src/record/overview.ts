@@ -9,12 +9,17 @@ import type { IngestChannel, RegionOverview } from './summary-types.ts';
 
 const CHANNEL: Record<string, IngestChannel> = { fhir: 'fhir', 'hl7-mllp': 'hl7v2', 'hl7-http': 'hl7v2', csv: 'csv' };
 const KINDS = new Set(['hospital', 'township', 'village', 'community', 'public-health']);
+/** China's one time zone, no daylight saving: the offset ingest_day() (migration 0210) counts days in. */
+const REGION_OFFSET_MS = 8 * 3_600_000;
 const zero = (): Record<IngestChannel, number> => ({ fhir: 0, hl7v2: 0, csv: 0 });
 
 export async function regionOverview(q: Queryable, now: Date): Promise<RegionOverview> {
   const day = 86_400_000;
   const week = new Date(now.getTime() - 7 * day).toISOString();
-  const firstDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 13 * day);
+  // Days are the region's days (UTC+8, as ingest_day() counts them): the window starts at Beijing midnight.
+  const beijing = new Date(now.getTime() + REGION_OFFSET_MS);
+  const firstDayLabel = new Date(Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth(), beijing.getUTCDate()) - 13 * day);
+  const firstDay = new Date(firstDayLabel.getTime() - REGION_OFFSET_MS);
   const [inst, vol, daily, totals] = await Promise.all([
     q.query<{ id: string; name: string; type: string }>('SELECT id, name, type FROM institution ORDER BY name'),
     q.query<{ institution_id: string; channel: string; recent: number; quarantined: number; last: Date | null }>(
@@ -47,7 +52,7 @@ export async function regionOverview(q: Queryable, now: Date): Promise<RegionOve
   }
   const days = new Map<string, { day: string } & Record<IngestChannel, number>>();
   for (let i = 0; i < 14; i++) {
-    const d = new Date(firstDay.getTime() + i * day).toISOString().slice(0, 10);
+    const d = new Date(firstDayLabel.getTime() + i * day).toISOString().slice(0, 10);
     days.set(d, { day: d, ...zero() });
   }
   for (const r of daily.rows) {
