@@ -183,15 +183,15 @@ describe('HTTP layer', () => {
   });
 
   it('hands a Bundle posted to /fhir and to /fhir/ to the router as a base-level POST', async () => {
-    const inst = await p.addInstitution();
+    // A person's Bundle (an institution's system's Bundle is ingested: src/api/ingest-fhir-hook.test.ts).
+    const clin = await inject({ method: 'POST', url: '/admin/tokens', headers: bearer(await p.adminToken()), payload: { role: 'clinician', user: 'dr-li' } });
     const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } }] };
     for (const url of ['/fhir', '/fhir/']) {
-      const res = await inject({ method: 'POST', url, headers: { ...bearer(inst.token), 'content-type': 'application/fhir+json' }, payload: JSON.stringify(bundle) });
+      const res = await inject({ method: 'POST', url, headers: { ...bearer(clin.json().access_token), 'content-type': 'application/fhir+json' }, payload: JSON.stringify(bundle) });
       assert.equal(res.statusCode, 200, url);
       assert.equal(res.json().type, 'transaction-response');
       const { req } = fhir.seen.at(-1)!;
       assert.equal(req.path, '');
-      // The ingestion channel may add lineage (meta.source) on the way; the Bundle is otherwise what was posted.
       const got = req.body as typeof bundle;
       assert.equal(got.type, 'transaction');
       assert.deepEqual(got.entry.map((e) => [e.resource.resourceType, e.request]), [['Patient', { method: 'POST', url: 'Patient' }]]);

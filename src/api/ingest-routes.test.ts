@@ -69,7 +69,7 @@ describe(`ingestion HTTP routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
   it('lands an institution-posted transaction Bundle verbatim before the FHIR layer, and answers a re-post without processing it again', async () => {
     const bundle = JSON.stringify({
       resourceType: 'Bundle', type: 'transaction',
-      entry: [{ fullUrl: 'urn:uuid:7f1e9c2a-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', name: [{ text: '赵六' }] }, request: { method: 'POST', url: 'Patient' } }],
+      entry: [{ fullUrl: 'urn:uuid:7f1e9c2a-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', identifier: [{ system: 'urn:his:mrn', value: 'Z6' }], name: [{ text: '赵六' }] }, request: { method: 'POST', url: 'Patient' } }],
     }, null, 1);
     const first = await post('/fhir', inst.token, 'application/fhir+json', bundle);
     const second = await post('/fhir/', inst.token, 'application/fhir+json', bundle);

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
 // The FHIR module's set-based write path (not in its index.ts: only the worker writes inside someone else's transaction).
 import { applyWrites, type WriteOp } from '../fhir/write.ts';
-import { createIngest, type Ingest, type IngestOptions, type Standardizer } from '../ingest/index.ts';
+import { createIngest, type Ingest, type IngestOptions, type LandedUnit, type Standardizer } from '../ingest/index.ts';
+// The worker's batch contract (not in src/ingest's index.ts: only this wiring and the benchmark use it).
+import { DEFAULT_BATCH_SIZE, type BatchAware } from '../ingest/worker.ts';
+import type { Db, Queryable } from '../store/index.ts';
 import type { AppDeps } from './deps.ts';
 
 // One ingestion runtime (lander, worker, sender cache, MLLP listener) per platform, shared by the HTTP routes and the
@@ -18,14 +22,21 @@ export function ingestFor(deps: AppDeps): Ingest {
   if (!ingest) {
     ingest = createIngest(deps.db, {
       ...standardization(deps),
-      // The embedded engine serves one transaction at a time: smaller worker batches keep ACK latency low.
-      batchSize: deps.db.engine === 'pglite' ? 50 : 200,
+      batchSize: workerBatchSize(deps.db.engine),
       onError: (err) => deps.logger.warn({ err }, 'standardization failed'),
       log: { info: (o, m) => deps.logger.info(o, m), warn: (o, m) => deps.logger.warn(o, m) },
     });
     runtimes.set(deps, ingest);
   }
   return ingest;
+}
+
+/**
+ * Units per worker transaction. The embedded engine serves one transaction at a time: smaller batches keep ACK latency
+ * low there. On PostgreSQL the worker's default (500: per-batch statements amortised over more units).
+ */
+export function workerBatchSize(engine: Db['engine']): number {
+  return engine === 'pglite' ? 50 : DEFAULT_BATCH_SIZE;
 }
 
 /** Closes the runtime (MLLP listener, then the worker after its current batch). */
@@ -41,16 +52,53 @@ export async function closeIngest(deps: AppDeps): Promise<void> {
  * file (no static cycle). Resources are written through the FHIR store's set-based write path inside the worker's
  * transaction, as updates by their stable ids: a retry or a reprocess upserts, never doubles.
  */
-function standardization(deps: AppDeps): Pick<IngestOptions, 'standardize' | 'writeResources'> {
-  let standardizer: Promise<Standardizer> | undefined;
+function standardization(deps: AppDeps): Pick<IngestOptions, 'standardize' | 'writeResources' | 'writeBatch'> {
+  let standardizer: Promise<Standardizer & BatchAware> | undefined;
+  // The services are loaded on the platform's database, never inside the worker's transaction: the FHIR channel may
+  // have started the same load on the database, which on the embedded engine waits for that transaction to end.
+  const load = () => (standardizer ??= import('./terminology-routes.ts').then(async (m) => {
+    const runtime = m.standardizationFor(deps);
+    await runtime.services(deps.db);
+    return runtime.standardize;
+  }).catch((err) => {
+    standardizer = undefined; // a failed load (database down) is tried again by the next batch
+    throw err;
+  }));
+  const standardize: Standardizer & BatchAware = Object.assign(async (unit: LandedUnit, tx: Queryable) => (await load())(unit, tx), {
+    prepare: async () => void (await load()),
+    // The runtime's batch (unmapped-code sightings, EMPI matches left to its end) — see BatchAware in the worker.
+    // Runs before the first unit's standardize: callbacks on the one loading promise run in the order they were added
+    // (a failed load is reported by standardize itself).
+    beginBatch: (tx: Queryable) => void load().then((s) => s.beginBatch?.(tx), () => undefined),
+    endBatch: async (tx: Queryable) => (await load()).endBatch?.(tx),
+  });
   return {
-    standardize: async (unit, tx) => {
-      standardizer ??= import('./terminology-routes.ts').then((m) => m.standardizationFor(deps).standardize);
-      return (await standardizer)(unit, tx);
-    },
+    standardize,
+    ...fhirStoreWriter(() => deps.clock.now()),
+  };
+}
+
+/**
+ * The worker's resource writers onto the FHIR store (also used by the ingest benchmark). A batch at once: one
+ * set-based write per institution (the institution is a column of every row), the units' resources in their order, so
+ * a resource rebuilt by a later unit (a lab report listing one more item) ends as the current version.
+ */
+export function fhirStoreWriter(now: () => Date): Pick<IngestOptions, 'writeResources' | 'writeBatch'> {
+  const ops = (resources: Resource[]): WriteOp[] =>
+    resources.map((resource) => ({ method: 'update', resourceType: resource.resourceType, id: resource.id ?? randomUUID(), resource }));
+  return {
     writeResources: async (tx, resources, unit) => {
-      const ops: WriteOp[] = resources.map((resource) => ({ method: 'update', resourceType: resource.resourceType, id: resource.id ?? randomUUID(), resource }));
-      await applyWrites(tx, ops, deps.clock.now(), unit.institutionId);
+      await applyWrites(tx, ops(resources), now(), unit.institutionId);
+    },
+    writeBatch: async (tx, units) => {
+      const at = now();
+      const byInstitution = new Map<string, Resource[]>();
+      for (const { unit, resources } of units) {
+        const list = byInstitution.get(unit.institutionId) ?? [];
+        list.push(...resources);
+        byInstitution.set(unit.institutionId, list);
+      }
+      for (const [institutionId, resources] of byInstitution) await applyWrites(tx, ops(resources), at, institutionId);
     },
   };
 }

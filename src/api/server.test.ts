@@ -87,9 +87,10 @@ describe('FHIR API through a real listening server, driven by fhir-kit-client', 
       body: {
         resourceType: 'Bundle', type: 'transaction',
         entry: [
-          { fullUrl: 'urn:uuid:11111111-1111-4111-8111-111111111111', resource: { resourceType: 'Patient', name: [{ text: '王五' }] }, request: { method: 'POST', url: 'Patient' } },
+          // An institution's Bundle is standardized (docs/INGEST.md): its Patient needs a local id, its Observation a code.
+          { fullUrl: 'urn:uuid:11111111-1111-4111-8111-111111111111', resource: { resourceType: 'Patient', identifier: [{ system: 'urn:his:mrn', value: 'W5' }], name: [{ text: '王五' }] }, request: { method: 'POST', url: 'Patient' } },
           {
-            resource: { resourceType: 'Observation', status: 'final', code: { text: 'heart rate' }, subject: { reference: 'urn:uuid:11111111-1111-4111-8111-111111111111' }, valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } },
+            resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }], text: 'heart rate' }, subject: { reference: 'urn:uuid:11111111-1111-4111-8111-111111111111' }, valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } },
             request: { method: 'POST', url: 'Observation' },
           },
         ],

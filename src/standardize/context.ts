@@ -16,6 +16,11 @@ export interface StandardizeServices {
    * built, so that it is linked to a person as it arrives. Undefined until the EMPI is wired in.
    */
   matchPatient?: (tx: Queryable, patient: Patient, unit: LandedUnit) => Promise<void>;
+  /**
+   * EMPI seam for a unit carrying several Patients (a FHIR Bundle), or a worker batch: takes the identity layer's
+   * locks for all of them at once, in its global order, before they are matched one by one (concurrent units would deadlock otherwise).
+   */
+  lockPatients?: (tx: Queryable, patients: Array<{ patient: Patient; institutionId: string }>) => Promise<void>;
   /** EMPI seam for HL7 ADT^A40: merge the prior local patient (MRG-1) into the surviving one (PID-3). */
   mergePatients?: (tx: Queryable, m: { institutionId: string; survivingIdentifier: string; priorIdentifier: string }) => Promise<void>;
   now?: () => Date;
@@ -40,6 +45,7 @@ export class UnitContext {
   readonly patientsToMatch: Patient[] = [];
   readonly #patients = new Map<string, PatientRef>();
   readonly #registered: Array<{ mrn: string; patient: Patient }> = [];
+  readonly #mrnOf = new Map<string, string>();
   /**
    * Patients known in the current worker transaction (read from std_patient_ref or registered by a unit that
    * standardized). Scoped to the transaction object: it dies with it, so a rolled-back batch leaves no stale entry.
@@ -99,26 +105,40 @@ export class UnitContext {
    * nothing is written for a unit that ends in quarantine, so no savepoint is needed.
    */
   registerPatient(mrn: string, patient: Patient): void {
+    this.#mrnOf.set(patient.id!, mrn);
     this.#patients.set(mrn, { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
     this.#registered.push({ mrn, patient });
   }
 
-  /** Writes the registrations of this (standardized) unit and requeues the units held for them: one statement each. */
-  async commitRegistrations(): Promise<void> {
-    for (const { mrn, patient } of this.#registered) {
-      await this.tx.query(
-        `WITH ins AS (
-           INSERT INTO std_patient_ref (institution_id, mrn, patient_key, birth_date, first_unit) VALUES ($1, $2, $3, $4::date, $5)
-           ON CONFLICT (institution_id, mrn) DO UPDATE SET birth_date = coalesce(EXCLUDED.birth_date, std_patient_ref.birth_date)
-           RETURNING (xmax = 0) AS fresh),
-         held AS (
-           DELETE FROM std_held WHERE institution_id = $1 AND hold_key = $6 AND EXISTS (SELECT 1 FROM ins WHERE fresh) RETURNING unit_id)
-         UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL, processed_at = NULL
-          WHERE id IN (SELECT unit_id FROM held) AND institution_id = $1 AND status = 'quarantined'`,
-        [this.institutionId, mrn, patient.id, patient.birthDate ?? null, this.unit.id, holdKey({ mrn })],
-      );
+  /**
+   * Writes the registrations of this (standardized) unit and requeues the units held for them, in ONE statement
+   * whatever the number of patients (a FHIR Bundle may carry many): upsert into the register, release what waited
+   * for a patient registered for the first time. Returns the MRNs registered for the first time.
+   */
+  async commitRegistrations(): Promise<Set<string>> {
+    if (!this.#registered.length) return new Set();
+    const last = new Map(this.#registered.map((r) => [r.mrn, r.patient])); // a later Patient of the same MRN wins
+    const mrns = [...last.keys()];
+    const { rows } = await this.tx.query<{ mrn: string }>(
+      `WITH input AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) AS x(mrn, patient_key, birth_date, hold_key)),
+       ins AS (
+         INSERT INTO std_patient_ref (institution_id, mrn, patient_key, birth_date, first_unit)
+         SELECT $1, mrn, patient_key, birth_date::date, $5 FROM input
+         ON CONFLICT (institution_id, mrn) DO UPDATE SET birth_date = coalesce(EXCLUDED.birth_date, std_patient_ref.birth_date)
+         RETURNING mrn, (xmax = 0) AS fresh),
+       held AS (
+         DELETE FROM std_held h USING ins JOIN input USING (mrn)
+          WHERE ins.fresh AND h.institution_id = $1 AND h.hold_key = input.hold_key RETURNING h.unit_id),
+       released AS (
+         UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL
+          WHERE id IN (SELECT unit_id FROM held) AND institution_id = $1 AND status = 'quarantined' RETURNING 1)
+       SELECT mrn FROM ins WHERE fresh`,
+      [this.institutionId, mrns, mrns.map((m) => last.get(m)!.id), mrns.map((m) => last.get(m)!.birthDate ?? null), this.unit.id, mrns.map((m) => holdKey({ mrn: m }))],
+    );
+    for (const [mrn, patient] of last) {
       this.#cache?.set(`${this.institutionId}\u0001${mrn}`, { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
     }
+    return new Set(rows.map((r) => r.mrn));
   }
 
   /**
@@ -139,6 +159,11 @@ export class UnitContext {
     this.#patients.set(m, ref);
     this.#cache?.set(`${this.institutionId}\u0001${m}`, ref);
     return ref;
+  }
+
+  /** The MRN a Patient of this unit was registered under (registerPatient). */
+  mrnOf(patientId: string): string | undefined {
+    return this.#mrnOf.get(patientId);
   }
 
   mrnIdentifier(mrn: string) {

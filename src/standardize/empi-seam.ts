@@ -1,6 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { featuresOf, mergeByA40 } from '../empi/index.ts';
 import { matchFeatures } from '../empi/match-incoming.ts';
+import { lockBlockKeys } from '../empi/lock-keys.ts';
 import { loadModel } from '../empi/model-store.ts';
 import type { Queryable } from '../store/index.ts';
 import type { StandardizeServices } from './context.ts';
@@ -10,12 +11,15 @@ import type { StandardizeServices } from './context.ts';
  * (`matchFeatures`, the in-transaction form of `matchIncoming`), and ADT^A40 becomes `mergeByA40`. The match model is
  * read once, on first use, from the same transaction.
  */
-export function empiHooks(): Pick<StandardizeServices, 'matchPatient' | 'mergePatients'> {
+export function empiHooks(): Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'lockPatients'> {
   let model: Awaited<ReturnType<typeof loadModel>> | undefined;
   return {
     async matchPatient(tx: Queryable, patient: Patient, unit) {
       model ??= await loadModel(tx);
       await matchFeatures(tx, featuresOf({ patient, patientKey: patient.id!, institutionId: unit.institutionId }), model, { actor: `landing:${unit.id}` });
+    },
+    async lockPatients(tx, patients) {
+      await lockBlockKeys(tx, patients.map(({ patient, institutionId }) => featuresOf({ patient, patientKey: patient.id!, institutionId })));
     },
     async mergePatients(tx, m) {
       await mergeByA40(tx, m.survivingIdentifier, m.priorIdentifier, { institutionId: m.institutionId, actor: 'hl7-a40' });

@@ -16,25 +16,36 @@ import { buildPatient } from './patient.ts';
  * alike). The sender's Organization/Practitioner entries are not stored: references to them become the submitting
  * institution's Organization (or a display-only reference).
  */
-export async function standardizeFhir(ctx: UnitContext): Promise<void> {
-  let body: unknown;
-  try {
-    body = JSON.parse(decodeUnit(ctx.unit));
-  } catch (err) {
-    return void ctx.fail('unparseable', `JSON: ${err instanceof Error ? err.message : String(err)}`);
+export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promise<Array<string | undefined>> {
+  let body: unknown = parsed;
+  if (body === undefined) {
+    try {
+      body = JSON.parse(decodeUnit(ctx.unit));
+    } catch (err) {
+      ctx.fail('unparseable', `JSON: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
   }
-  const entries = isBundle(body) ? (body.entry ?? []).map((e) => ({ fullUrl: e.fullUrl, resource: e.resource, url: e.request?.url })) : [{ fullUrl: undefined, resource: body as Resource, url: undefined }];
-  const valid: Array<{ fullUrl?: string; resource: Resource; url?: string }> = [];
+  const bundle = isBundle(body) ? body : undefined;
+  const entries = bundle ? (bundle.entry ?? []).map((e) => ({ fullUrl: e.fullUrl, resource: e.resource, url: e.request?.url })) : [{ fullUrl: undefined, resource: body as Resource, url: undefined }];
+  const produced: Array<string | undefined> = entries.map(() => undefined);
+  const valid: Array<{ index: number; fullUrl?: string; resource: Resource; url?: string }> = [];
   for (const [i, e] of entries.entries()) {
     try {
-      valid.push({ ...e, resource: validateIncoming(e.resource) });
+      valid.push({ ...e, index: i, resource: validateIncoming(e.resource) });
     } catch (err) {
       const issues = err instanceof OperationOutcomeError ? err.outcome.issue ?? [] : [];
       const detail = issues.map((x) => `${x.expression?.join(',') ?? ''} ${x.details?.text ?? x.diagnostics ?? ''}`.trim()).join('; ') || String(err);
-      ctx.fail('invalid-resource', `${(e.resource as Resource | undefined)?.resourceType ?? 'entry'}: ${detail}`.slice(0, 500), `Bundle.entry[${i}]`);
+      ctx.fail('invalid-resource', `${(e.resource as Resource | undefined)?.resourceType ?? 'entry'}: ${detail}`.slice(0, 500), bundle ? `Bundle.entry[${i}]` : undefined);
     }
   }
-  if (ctx.reasons.length) return;
+  if (ctx.reasons.length) return produced;
+  // Reasons name the entry as a FHIRPath from the Bundle (Bundle.entry[3].resource.code), so a sender finds it.
+  const at = (e: { index: number; resource: Resource }) => (bundle ? `Bundle.entry[${e.index}].resource` : e.resource.resourceType);
+  const made = (e: { index: number }, r: Resource) => {
+    produced[e.index] = `${r.resourceType}/${r.id}`;
+    ctx.resources.push(r);
+  };
   const refs = new Map<string, PatientRef | string>();
   const alias = (e: { fullUrl?: string; resource: Resource }, target: string | PatientRef) => {
     if (e.fullUrl) refs.set(e.fullUrl, target);
@@ -42,9 +53,9 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
   };
   // Patients first: everything else references them.
   for (const e of valid.filter((x) => x.resource.resourceType === 'Patient')) {
-    const p = await fromPatient(ctx, e.resource as Patient, e.url);
+    const p = await fromPatient(ctx, e.resource as Patient, e.url, at(e));
     if (p) {
-      ctx.resources.push(p);
+      made(e, p);
       alias(e, { id: p.id!, reference: `Patient/${p.id}`, birthDate: p.birthDate });
     }
   }
@@ -59,7 +70,7 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
   const rest = valid.filter((x) => x.resource.resourceType !== 'Patient').sort((a, b) => rank(order, a.resource.resourceType) - rank(order, b.resource.resourceType));
   for (const [i, e] of rest.entries()) {
     const r = e.resource;
-    const el = `${r.resourceType}[${i}]`;
+    const el = at(e);
     const key = e.fullUrl ?? `${r.resourceType}/${r.id ?? i}`;
     switch (r.resourceType) {
       case 'Organization':
@@ -76,7 +87,7 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
         const dept = r.type?.[0]?.coding?.[0];
         const enc = encounter(ctx, { visitId, patient, cls: (['AMB', 'EMER', 'IMP', 'HH', 'VR'].includes(r.class?.code ?? '') ? r.class.code : 'AMB') as EncounterClass, start, end, dept: dept ? { code: dept.code, name: dept.display } : undefined });
         enc.status = r.status;
-        ctx.resources.push(enc);
+        made(e, enc);
         alias(e, `Encounter/${enc.id}`);
         break;
       }
@@ -86,7 +97,7 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
         const code = await recode(ctx, 'diagnosis', c.code, `${el}.code`);
         const recorded = ctx.date(c.recordedDate ?? c.onsetDateTime, `${el}.recordedDate`, { birthDate: patient?.birthDate });
         if (!patient || !code) continue;
-        ctx.resources.push(condition(ctx, { key, patient, encounter: encRef(refs, c.encounter?.reference), code, recorded }));
+        made(e, condition(ctx, { key, patient, encounter: encRef(refs, c.encounter?.reference), code, recorded }));
         break;
       }
       case 'Observation': {
@@ -101,7 +112,7 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
           flag: o.interpretation?.[0]?.coding?.[0]?.code, referenceRange: o.referenceRange?.[0]?.text, element: `${el}.code`,
         });
         if (obs) {
-          ctx.resources.push(obs);
+          made(e, obs);
           alias(e, `Observation/${obs.id}`);
         }
         break;
@@ -116,7 +127,7 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
         if (!patient || !code) continue;
         const results = (d.result ?? []).map((x) => refs.get(x.reference ?? '')).filter((x): x is string => typeof x === 'string').map((x) => x.slice('Observation/'.length));
         const findings = d.presentedForm?.[0]?.data ? Buffer.from(d.presentedForm[0].data, 'base64').toString('utf8') : undefined;
-        ctx.resources.push(diagnosticReport(ctx, { key, patient, encounter: encRef(refs, d.encounter?.reference), code, category: cat, results, effective, issued, conclusion: d.conclusion, findings }));
+        made(e, diagnosticReport(ctx, { key, patient, encounter: encRef(refs, d.encounter?.reference), code, category: cat, results, effective, issued, conclusion: d.conclusion, findings }));
         break;
       }
       case 'MedicationRequest': {
@@ -132,7 +143,7 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
           dose: dose?.value !== undefined ? String(dose.value) : undefined, doseUnit: dose?.unit, route: dosage?.route?.text, authored, element: `${el}.medicationCodeableConcept`, status: m.status,
         });
         if (mr && dosage?.text) mr.dosageInstruction = [{ ...mr.dosageInstruction?.[0], text: dosage.text }];
-        if (mr) ctx.resources.push(mr);
+        if (mr) made(e, mr);
         break;
       }
       case 'Procedure': {
@@ -142,7 +153,7 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
         const local = p.code?.coding?.[0];
         if (!patient || !performed) continue;
         const pr = await procedure(ctx, { key, patient, encounter: encRef(refs, p.encounter?.reference), local: { code: local?.code, display: local?.display ?? p.code?.text }, performed, element: `${el}.code` });
-        if (pr) ctx.resources.push(pr);
+        if (pr) made(e, pr);
         break;
       }
       case 'Immunization': {
@@ -152,13 +163,14 @@ export async function standardizeFhir(ctx: UnitContext): Promise<void> {
         const local = im.vaccineCode.coding?.[0];
         if (!patient || !date) continue;
         const out = await immunization(ctx, { key, patient, local: { system: local?.system, code: local?.code, display: local?.display ?? im.vaccineCode.text }, date, lot: im.lotNumber, dose: String(im.protocolApplied?.[0]?.doseNumberPositiveInt ?? ''), element: `${el}.vaccineCode` });
-        if (out) ctx.resources.push(out);
+        if (out) made(e, out);
         break;
       }
       default:
         ctx.fail('unsupported-message', `FHIR ${r.resourceType} is not standardized`, el);
     }
   }
+  return produced;
 }
 
 function isBundle(b: unknown): b is Bundle {
@@ -189,7 +201,7 @@ async function panelOrText(ctx: UnitContext, cc: CodeableConcept): Promise<Codea
 
 const ID_SYSTEMS = /^urn:oid:2\.16\.156\.10011\.1\.(1|3)$/;
 
-async function fromPatient(ctx: UnitContext, p: Patient, url: string | undefined): Promise<Patient | undefined> {
+async function fromPatient(ctx: UnitContext, p: Patient, url: string | undefined, el: string): Promise<Patient | undefined> {
   const ids = p.identifier ?? [];
   const typeOf = (i: Identifier) => i.type?.coding?.[0]?.code;
   const resident = ids.find((i) => ID_SYSTEMS.test(i.system ?? '') || typeOf(i) === 'NNCHN' || typeOf(i) === 'NI');
@@ -203,6 +215,6 @@ async function fromPatient(ctx: UnitContext, p: Patient, url: string | undefined
     mrn, name: name?.text ?? [name?.family, ...(name?.given ?? [])].filter(Boolean).join(''), sex: sex ? { code: sex, hl7: true } : undefined,
     birthDate: p.birthDate, idType: passport && !resident ? '03' : undefined, idNumber: (resident ?? passport)?.value,
     phone: p.telecom?.find((t) => t.system === 'phone')?.value, address: addr?.text ?? addr?.line?.join(''),
-    element: (f) => `Patient.${f === 'mrn' ? 'identifier' : f}`,
+    element: (f) => `${el}.${f === 'mrn' ? 'identifier' : f}`,
   });
 }

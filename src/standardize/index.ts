@@ -5,6 +5,7 @@
 export { createStandardizer, openStandardization } from './standardizer.ts';
 export { empiHooks } from './empi-seam.ts';
 export { StandardizationRuntime } from './runtime.ts';
+export { quarantineOutcome, REASON_SYSTEM, standardizeAndWrite, writeStandardized, type FhirUnitResult } from './fhir-write.ts';
 export { UnitContext, type StandardizeServices, type PatientRef } from './context.ts';
 export { REASONS, WARNINGS, type ReasonCode, type StdReason } from './reasons.ts';
 export { parseDate, checkDate, type ParsedDate } from './dates.ts';

@@ -1,20 +1,23 @@
-import type { LandedUnit, StandardizeResult, Standardizer } from '../ingest/index.ts';
+import type { LandedUnit, StandardizeResult } from '../ingest/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import type { StandardizeServices } from './context.ts';
-import { createStandardizer, openStandardization } from './standardizer.ts';
+import { createStandardizer, openStandardization, type BatchStandardizer } from './standardizer.ts';
 
-type Hooks = Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'now'>;
+type Hooks = Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'lockPatients' | 'now'>;
 
 /**
  * One set of standardization services per platform, shared by the ingestion worker (its `standardize`) and the
  * operator API (unmapped list, confirmations, imports), so a confirmed mapping is seen by the very cache the worker
- * maps with. Loaded on first use from whichever asks first — inside the worker's transaction when that is first,
- * because the embedded engine serves one transaction at a time.
+ * maps with. Loaded on first use from whichever asks first. The platform's worker loads them on the database before
+ * its first transaction (src/api/ingest-runtime.ts): on the embedded engine, which serves one transaction at a time, a
+ * transaction waiting for a load that runs on the database outside it would wait forever.
  */
 export class StandardizationRuntime {
   readonly #hooks: Hooks;
   #services?: Promise<StandardizeServices>;
-  #standardize?: Standardizer;
+  #standardize?: BatchStandardizer;
+  /** Batches begun before the services were loaded (the first unit loads them, inside the batch's transaction). */
+  readonly #pendingBatches = new WeakSet<Queryable>();
 
   constructor(hooks: Hooks = {}) {
     this.#hooks = hooks;
@@ -28,9 +31,26 @@ export class StandardizationRuntime {
     return this.#services;
   }
 
-  /** The `Standardizer` for src/ingest's worker. */
-  readonly standardize: Standardizer = async (unit: LandedUnit, tx: Queryable): Promise<StandardizeResult> => {
-    if (!this.#standardize) this.#standardize = createStandardizer(await this.services(tx));
-    return this.#standardize(unit, tx);
-  };
+  async #ready(tx: Queryable): Promise<BatchStandardizer> {
+    this.#standardize ??= createStandardizer(await this.services(tx));
+    if (this.#pendingBatches.delete(tx)) this.#standardize.beginBatch(tx);
+    return this.#standardize;
+  }
+
+  /**
+   * The `Standardizer` for src/ingest's worker. Batch-aware (createStandardizer): between the worker's `beginBatch` and
+   * `endBatch` it leaves the unmapped-code sightings and the EMPI matches of the transaction to its end.
+   */
+  readonly standardize: BatchStandardizer = Object.assign(
+    async (unit: LandedUnit, tx: Queryable): Promise<StandardizeResult> => {
+      return (await this.#ready(tx))(unit, tx);
+    },
+    {
+      beginBatch: (tx: Queryable): void => void this.#pendingBatches.add(tx),
+      endBatch: async (tx: Queryable): Promise<void> => {
+        if (this.#pendingBatches.delete(tx)) return; // no unit came: nothing deferred
+        await this.#standardize?.endBatch(tx);
+      },
+    },
+  );
 }

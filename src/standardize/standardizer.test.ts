@@ -137,6 +137,21 @@ test('holds a result for an unknown MRN as unknown-patient and standardizes it o
   assert.equal(obs.valueQuantity?.value, 132);
 });
 
+test('a result landed in the same worker batch as (and before) its patient is held, released by the patient, and standardized', async () => {
+  const inst = 'H330523-T4';
+  const std = createStandardizer(services);
+  const written: Resource[] = [];
+  const opts = { standardize: std, writeBatch: async (_tx: unknown, us: Array<{ resources: Resource[] }>) => void written.push(...us.flatMap((u) => u.resources)) };
+  const lab = { org_code: inst, record_id: 'L1', patient_local_id: 'Y7', visit_id: 'V1', report_id: 'R1', item_code: 'HGB', item_name: '血红蛋白', value: '13.2', unit: 'g/dL', report_time: '2024-03-05 10:00:00' };
+  await landUnits(db, [csvInput(inst, 'lab_result', lab), csvInput(inst, 'patient', { ...patientRow('Y7'), org_code: inst })]);
+  await drainQueue(db, opts);
+  const { rows } = await db.query<{ status: string }>(`SELECT status FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst]);
+  assert.deepEqual(rows.map((r) => r.status), ['standardized', 'standardized']);
+  const held = await db.query(`SELECT 1 FROM std_held WHERE institution_id = $1`, [inst]);
+  assert.equal(held.rows.length, 0);
+  assert.ok(written.some((r) => r.resourceType === 'Observation'));
+});
+
 test('an unmapped diagnosis is quarantined with its local code, listed with suggestions, and standardizes after confirmation', async () => {
   const inst = 'H330523-T3';
   const std = createStandardizer(services);

@@ -1,11 +1,33 @@
 import type { LandedUnit, StandardizeResult, Standardizer } from '../ingest/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
+import type { Patient } from '@medplum/fhirtypes';
 import { CodeMapper, holdKey, holdUnit, Terminology } from '../terminology/index.ts';
 import { UnitContext, type PatientRef, type StandardizeServices } from './context.ts';
 import { standardizeCsv } from './csv.ts';
 import { standardizeFhir } from './fhir-bundle.ts';
 import { standardizeHl7 } from './hl7.ts';
 import type { StdReason } from './reasons.ts';
+import { canonical, unchangedPatients } from './unchanged.ts';
+
+/**
+ * A `Standardizer` that can leave part of its writes to the end of the worker's batch: between `beginBatch(tx)` and
+ * `endBatch(tx)` (src/ingest's worker, BatchAware). A caller that does not call them gets every unit's work done at once.
+ */
+export type BatchStandardizer = Standardizer & { beginBatch(tx: Queryable): void; endBatch(tx: Queryable): Promise<void> };
+
+/**
+ * What one worker transaction (a batch, or one unit of a batch redone unit by unit) collects across its units:
+ * patients registered so far, and — batched mode — the Patients to hand to the EMPI at its end.
+ */
+interface BatchState {
+  /** Opened by `beginBatch`: sightings and EMPI matches wait for `endBatch`. */
+  batched: boolean;
+  refs: Map<string, PatientRef>;
+  /** Patient id → the Patient to match at the end of the batch and its unit (a later version of the same patient wins). */
+  toMatch: Map<string, { patient: Patient; unit: LandedUnit }>;
+  /** Patient id → canonical content of its version produced by an earlier unit of this batch (not yet in the store). */
+  produced: Map<string, string>;
+}
 
 /**
  * The standardizer of issue 4 (the `Standardizer` seam of src/ingest): one landed unit → canonical FHIR R4 resources
@@ -15,13 +37,19 @@ import type { StdReason } from './reasons.ts';
  * and the release of records held for a patient are written only when the unit standardizes, and the EMPI is called
  * only for Patients of units that standardize. Round trips per unit are what bound its rate: a CSV lab row costs one
  * (report membership) when its patient is already known in the transaction.
+ *
+ * A transaction opened with `beginBatch(tx)` (the worker does so) defers what can be done once per batch to
+ * `endBatch(tx)`, which the worker calls after the last unit of the transaction: the unmapped-code sightings (one statement), and the EMPI — the batch's
+ * Patients locked together in the EMPI's order (no deadlock with concurrent FHIR Bundles), then matched; a returning
+ * patient whose Patient is unchanged is neither written again nor matched again. Without it (tests, tools calling it
+ * unit by unit) every unit does all of its own work.
  */
-export function createStandardizer(services: StandardizeServices): Standardizer {
-  const caches = new WeakMap<Queryable, Map<string, PatientRef>>();
-  return async (unit: LandedUnit, tx: Queryable): Promise<StandardizeResult> => {
-    let cache = caches.get(tx);
-    if (!cache) caches.set(tx, (cache = new Map()));
-    const ctx = new UnitContext(tx, unit, services, cache);
+export function createStandardizer(services: StandardizeServices): BatchStandardizer {
+  const states = new WeakMap<Queryable, BatchState>();
+  const standardize = async (unit: LandedUnit, tx: Queryable): Promise<StandardizeResult> => {
+    let state = states.get(tx);
+    if (!state) states.set(tx, (state = newState(false)));
+    const ctx = new UnitContext(tx, unit, services, state.refs);
     switch (unit.channel) {
       case 'csv':
         await standardizeCsv(ctx);
@@ -36,22 +64,75 @@ export function createStandardizer(services: StandardizeServices): Standardizer 
       default:
         ctx.fail('unparseable', `unknown channel ${String(unit.channel)}`);
     }
-    if (ctx.reasons.length) {
-      // What the unit waits for, so the patient's arrival or the code's confirmation releases exactly it.
-      for (const r of ctx.reasons) {
-        if (r.code === 'unknown-patient' && r.patient) await holdUnit(tx, unit.institutionId, holdKey(r.patient), unit.id);
-        if (r.code === 'unmapped-code' && r.local) await holdUnit(tx, unit.institutionId, holdKey(r.local), unit.id);
-      }
-      return { quarantine: dedupe(ctx.reasons) };
-    }
-    await ctx.commitRegistrations();
-    for (const p of ctx.patientsToMatch) await services.matchPatient?.(tx, p, unit);
-    return { resources: ctx.resources };
+    return finishUnit(ctx, state.batched ? state : undefined);
   };
+  return Object.assign(standardize, {
+    beginBatch(tx: Queryable): void {
+      states.set(tx, newState(true));
+      services.mapper.defer(tx);
+    },
+    async endBatch(tx: Queryable): Promise<void> {
+      const state = states.get(tx);
+      states.delete(tx);
+      const stale = await services.mapper.flush(tx);
+      if (stale.length) {
+        // Confirmed by another process after this one cached them as unmapped: the quarantines made for them in this
+        // transaction are wrong; throwing makes the worker redo the units (the negative cache no longer has them).
+        throw new Error(`local codes mapped meanwhile: ${stale.map((c) => `${c.system}|${c.code}`).join(', ')}`);
+      }
+      if (!state?.toMatch.size || !services.matchPatient) return;
+      const items = [...state.toMatch.values()].sort((a, b) => nameOf(a.patient).localeCompare(nameOf(b.patient)) || a.patient.id!.localeCompare(b.patient.id!));
+      await services.lockPatients?.(tx, items.map(({ patient, unit }) => ({ patient, institutionId: unit.institutionId })));
+      for (const { patient, unit } of items) await services.matchPatient(tx, patient, unit);
+    },
+  });
+}
+
+const newState = (batched: boolean): BatchState => ({ batched, refs: new Map(), toMatch: new Map(), produced: new Map() });
+
+const nameOf = (p: Patient): string => p.name?.[0]?.text ?? '';
+
+/**
+ * The end of standardizing one unit, whatever its channel: a unit with reasons is held by what it waits for and
+ * quarantined; otherwise its patient registrations are written and its Patients go through the EMPI seam — at once,
+ * or (`batch` given) at the end of the batch, skipping a Patient whose content is unchanged (also not written again).
+ */
+export async function finishUnit(ctx: UnitContext, batch?: BatchState): Promise<StandardizeResult> {
+  const { tx, unit } = ctx;
+  if (ctx.reasons.length) {
+    // What the unit waits for, so the patient's arrival or the code's confirmation releases exactly it.
+    const keys = ctx.reasons.flatMap((r) => (r.code === 'unknown-patient' && r.patient ? [holdKey(r.patient)] : r.code === 'unmapped-code' && r.local ? [holdKey(r.local)] : []));
+    await holdUnit(tx, unit.institutionId, keys, unit.id);
+    return { quarantine: dedupe(ctx.reasons) };
+  }
+  const fresh = await ctx.commitRegistrations();
+  if (!batch) {
+    for (const p of ctx.patientsToMatch) await ctx.services.matchPatient?.(tx, p, unit);
+    return { resources: ctx.resources };
+  }
+  if (!ctx.patientsToMatch.length) return { resources: ctx.resources };
+  // Compared with the version an earlier unit of this batch produced, else with the stored one (one indexed read) —
+  // unless its MRN was registered just now for the first time: then there is no stored one.
+  const unchanged = new Set<string>();
+  const stored: Patient[] = [];
+  for (const p of ctx.patientsToMatch) {
+    const earlier = batch.produced.get(p.id!);
+    if (earlier !== undefined) {
+      if (earlier === canonical(p)) unchanged.add(p.id!);
+    } else if (!fresh.has(ctx.mrnOf(p.id!) ?? '')) stored.push(p);
+  }
+  for (const ref of (await unchangedPatients(tx, stored)).keys()) unchanged.add(ref.slice('Patient/'.length));
+  for (const p of ctx.patientsToMatch) {
+    if (unchanged.has(p.id!)) continue;
+    batch.produced.set(p.id!, canonical(p));
+    batch.toMatch.delete(p.id!); // re-inserted last: the batch's patients are matched in their final version
+    batch.toMatch.set(p.id!, { patient: p, unit });
+  }
+  return { resources: unchanged.size ? ctx.resources.filter((r) => !(r.resourceType === 'Patient' && unchanged.has(r.id!))) : ctx.resources };
 }
 
 /** Opens the standardization services on a database (CLI tools, tests). */
-export async function openStandardization(db: Db | Queryable, hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'now'> = {}): Promise<StandardizeServices> {
+export async function openStandardization(db: Db | Queryable, hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'lockPatients' | 'now'> = {}): Promise<StandardizeServices> {
   const terminology = await Terminology.open(db);
   return { terminology, mapper: await CodeMapper.open(db, terminology), ...hooks };
 }

@@ -51,6 +51,14 @@ export function localKey(lc: LocalCode): { system: string; code: string } {
 export class CodeMapper {
   readonly terminology: Terminology;
   #entries = new Map<string, MapEntry>();
+  /**
+   * Negative cache: codes read from `terminology_map` and found without an entry, so that a code sent unmapped again
+   * and again (the quarantine path) costs no round trip per occurrence. Cleared for a code by `remember` (a
+   * confirmation through this process); a confirmation made by another process is caught by `flush` (see there).
+   */
+  #unmapped = new Set<string>();
+  /** Sightings of unmapped codes per transaction that asked for them to be written together (`defer`, `flush`). */
+  #pending = new WeakMap<Queryable, Map<string, Sighting>>();
 
   private constructor(terminology: Terminology) {
     this.terminology = terminology;
@@ -65,9 +73,19 @@ export class CodeMapper {
     return m;
   }
 
-  /** Forgets a cached entry (after a confirmation made elsewhere). */
+  /** Records a map entry decided elsewhere (a confirmation): the next `map` of that code uses it, at once. */
   remember(institutionId: string, system: string, code: string, entry: MapEntry): void {
-    this.#entries.set(cacheKey(institutionId, system, code), entry);
+    const key = cacheKey(institutionId, system, code);
+    this.#entries.set(key, entry);
+    this.#unmapped.delete(key);
+  }
+
+  /**
+   * From now on the unmapped-code sightings of `tx` are collected instead of written one by one; `flush(tx)` writes
+   * them in one statement (the worker does so at the end of each batch).
+   */
+  defer(tx: Queryable): void {
+    if (!this.#pending.has(tx)) this.#pending.set(tx, new Map());
   }
 
   /** Resolves one local code to a standard coding (see class comment); writes only map/unmapped rows, via `tx`. */
@@ -77,7 +95,11 @@ export class CodeMapper {
     if (!targetSystem) return { status: 'unmapped', targetSystem: '', localSystem: system, localCode: code };
     const key = cacheKey(lc.institutionId, system, code);
     let entry = this.#entries.get(key);
-    if (!entry) {
+    // A sender already coding in the target system with a known code needs no map: no round trip per coding (an
+    // entry overriding it, loaded or confirmed in this process, is still in the cache and wins).
+    const standard = !entry && system === targetSystem && code ? this.terminology.lookup(targetSystem, code) : undefined;
+    if (standard) return { status: 'mapped', via: 'standard-code', coding: { system: standard.system, code: standard.code, display: standard.display } };
+    if (!entry && !this.#unmapped.has(key)) {
       // Another process (the operator API of a second server) may have confirmed it since we loaded.
       const { rows } = await tx.query<{ target_system: string; target_code: string }>(
         `SELECT target_system, target_code FROM terminology_map WHERE institution_id = $1 AND local_system = $2 AND local_code = $3`,
@@ -94,18 +116,74 @@ export class CodeMapper {
     if (auto?.via === 'exact-name') {
       await writeEntry(tx, lc.institutionId, system, code, lc.display, auto.coding.system, auto.coding.code, 'auto:exact-name');
       this.#entries.set(key, { targetSystem: auto.coding.system, targetCode: auto.coding.code });
+      this.#unmapped.delete(key);
       return { status: 'mapped', via: 'exact-name', coding: auto.coding };
     }
-    await tx.query(
-      `INSERT INTO terminology_unmapped (institution_id, local_system, local_code, local_display, target_system, seen_count)
-       VALUES ($1, $2, $3, $4, $5, 1)
-       ON CONFLICT (institution_id, local_system, local_code)
-       DO UPDATE SET seen_count = terminology_unmapped.seen_count + 1, last_seen = now(),
-                     local_display = coalesce(EXCLUDED.local_display, terminology_unmapped.local_display)`,
-      [lc.institutionId, system, code, lc.display ?? null, targetSystem],
-    );
+    this.#unmapped.add(key);
+    const sighting = { institutionId: lc.institutionId, system, code, display: lc.display ?? null, targetSystem, count: 1 };
+    const pending = this.#pending.get(tx);
+    if (!pending) {
+      // Written at once; a code mapped by another process since it was cached as unmapped is read again.
+      if ((await upsertSightings(tx, [sighting])).length) {
+        this.#unmapped.delete(key);
+        return this.map(tx, lc);
+      }
+    } else {
+      const seen = pending.get(key);
+      if (seen) pending.set(key, { ...seen, count: seen.count + 1, display: sighting.display ?? seen.display });
+      else pending.set(key, sighting);
+    }
     return { status: 'unmapped', targetSystem, localSystem: system, localCode: code };
   }
+
+  /**
+   * Writes the unmapped-code sightings `defer`red on `tx` in ONE statement (sorted by key, so that two writers lock
+   * the rows in the same order and never deadlock) and returns the codes among them that have a map entry after all
+   * — confirmed by another process after this one cached them as unmapped. Those are evicted from the negative cache
+   * and are not counted as unmapped; the caller must not keep the quarantines it made for them (the worker redoes the
+   * batch unit by unit).
+   */
+  async flush(tx: Queryable): Promise<Array<{ institutionId: string; system: string; code: string }>> {
+    const pending = this.#pending.get(tx);
+    this.#pending.delete(tx);
+    if (!pending?.size) return [];
+    const sightings = [...pending.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+    const stale = await upsertSightings(tx, sightings);
+    for (const s of stale) this.#unmapped.delete(cacheKey(s.institutionId, s.system, s.code));
+    return stale;
+  }
+}
+
+interface Sighting {
+  institutionId: string;
+  system: string;
+  code: string;
+  display: string | null;
+  targetSystem: string;
+  count: number;
+}
+
+/**
+ * Counts sightings into `terminology_unmapped` (count, first/last seen), skipping codes that have a map entry by now;
+ * returns those.
+ */
+async function upsertSightings(tx: Queryable, s: Sighting[]): Promise<Array<{ institutionId: string; system: string; code: string }>> {
+  const { rows } = await tx.query<{ institution_id: string; local_system: string; local_code: string; mapped: boolean }>(
+    `WITH input AS (
+       SELECT x.*, EXISTS (SELECT 1 FROM terminology_map m
+                            WHERE m.institution_id = x.inst AND m.local_system = x.sys AND m.local_code = x.code) AS mapped
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) WITH ORDINALITY AS x(inst, sys, code, display, target, n, ord)),
+     ins AS (
+       INSERT INTO terminology_unmapped (institution_id, local_system, local_code, local_display, target_system, seen_count)
+       SELECT inst, sys, code, display, target, n FROM input WHERE NOT mapped ORDER BY ord
+       ON CONFLICT (institution_id, local_system, local_code)
+       DO UPDATE SET seen_count = terminology_unmapped.seen_count + EXCLUDED.seen_count, last_seen = now(),
+                     local_display = coalesce(EXCLUDED.local_display, terminology_unmapped.local_display)
+       RETURNING 1)
+     SELECT inst AS institution_id, sys AS local_system, code AS local_code, mapped FROM input WHERE mapped`,
+    [s.map((x) => x.institutionId), s.map((x) => x.system), s.map((x) => x.code), s.map((x) => x.display), s.map((x) => x.targetSystem), s.map((x) => x.count)],
+  );
+  return rows.map((r) => ({ institutionId: r.institution_id, system: r.local_system, code: r.local_code }));
 }
 
 /**

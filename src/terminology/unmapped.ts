@@ -85,9 +85,14 @@ export function holdKey(w: { mrn: string } | { system: string; code: string }): 
   return 'mrn' in w ? `patient|${w.mrn}` : `code|${w.system}|${w.code}`;
 }
 
-/** Records that a unit (being quarantined in this transaction) waits for `key` (see holdKey). */
-export async function holdUnit(tx: Queryable, institutionId: string, key: string, unitId: number): Promise<void> {
-  await tx.query(`INSERT INTO std_held (institution_id, hold_key, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [institutionId, key, unitId]);
+/** Records that a unit (being quarantined in this transaction) waits for `key`, or each of several (see holdKey): one statement. */
+export async function holdUnit(tx: Queryable, institutionId: string, key: string | string[], unitId: number): Promise<void> {
+  const keys = typeof key === 'string' ? [key] : key;
+  if (!keys.length) return;
+  await tx.query(
+    `INSERT INTO std_held (institution_id, hold_key, unit_id) SELECT $1, k, $3 FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING`,
+    [institutionId, [...new Set(keys)].sort(), unitId],
+  );
 }
 
 /**
@@ -101,7 +106,7 @@ export async function requeueUnits(tx: Queryable, institutionId: string, key: st
   );
   if (!rows.length) return 0;
   const { rowCount } = await tx.query(
-    `UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL, processed_at = NULL
+    `UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL
       WHERE id = ANY($1::bigint[]) AND institution_id = $2 AND status = 'quarantined'`,
     [rows.map((r) => Number(r.unit_id)), institutionId],
   );

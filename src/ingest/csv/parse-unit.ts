@@ -1,5 +1,5 @@
 import { coreTable } from '../../standards/core-tables.ts';
-import { findCoreColumn } from '../../standards/core-tables.ts';
+import { findCoreColumn, type CoreColumn, type CoreTable } from '../../standards/core-tables.ts';
 import { decodeUnit } from '../encoding.ts';
 import type { LandedUnit } from '../types.ts';
 import { parseDate } from './dates.ts';
@@ -17,6 +17,23 @@ export interface CsvRow {
 }
 
 /**
+ * The header line of a file read against its core table: every row of the file carries the same one, so it is matched
+ * once per header string (a bounded cache; a server sees a few dozen file layouts, not thousands).
+ */
+const headers = new Map<string, Array<{ name: string; col: CoreColumn | undefined }>>();
+
+function headerColumns(table: CoreTable, line: string, delimiter: string): Array<{ name: string; col: CoreColumn | undefined }> {
+  const key = `${table.key}\u0001${delimiter}\u0001${line}`;
+  let columns = headers.get(key);
+  if (!columns) {
+    if (headers.size >= 1000) headers.clear();
+    columns = parseFields(line, delimiter).map((n) => ({ name: n.trim(), col: findCoreColumn(table, n.trim()) }));
+    headers.set(key, columns);
+  }
+  return columns;
+}
+
+/**
  * Reads a CSV unit landed by `ingestCsv` (header line + row, in the file's encoding) into core-table values: the
  * helper standardizers use instead of re-implementing header mapping and date formats.
  */
@@ -27,14 +44,13 @@ export function parseCsvUnit(unit: Pick<LandedUnit, 'content' | 'encoding' | 'me
   const table = coreTable(meta.table);
   if (!table) throw new Error(`unknown core table ${meta.table}`);
   const delimiter = meta.delimiter ?? ',';
-  const names = parseFields(text.slice(0, nl), delimiter);
+  const columns = headerColumns(table, text.slice(0, nl), delimiter);
   const fields = parseFields(text.slice(nl + 1), delimiter);
   const row: CsvRow = { table: table.key, values: {}, extra: {}, badDates: [] };
-  names.forEach((name, i) => {
+  columns.forEach(({ name, col }, i) => {
     const value = (fields[i] ?? '').trim();
-    const col = findCoreColumn(table, name.trim());
     if (!col) {
-      row.extra[name.trim()] = value;
+      row.extra[name] = value;
       return;
     }
     const format = meta.dateFormats?.[col.key];

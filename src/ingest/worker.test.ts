@@ -1,0 +1,132 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import type { Resource } from '@medplum/fhirtypes';
+import { openTestDb } from '../../test/support/db.ts';
+import type { Db, Queryable } from '../store/index.ts';
+import { feedCounts } from './counts.ts';
+import { landUnits } from './landing.ts';
+import { reprocess } from './quarantine.ts';
+import { landingSource, type LandedUnit, type Standardizer, type UnitInput } from './types.ts';
+import { drainQueue, IngestWorker, standardizeBatch, type BatchWriter } from './worker.ts';
+
+const unit = (inst: string, text: string): UnitInput => ({
+  institutionId: inst, channel: 'hl7-http', contentType: 'x-application/hl7-v2+er7', encoding: 'utf-8', content: Buffer.from(text),
+});
+
+// One Basic resource per unit, its text the unit's content; "BAD…" is quarantined.
+const basic: Standardizer = async (u) =>
+  u.content.toString().startsWith('BAD')
+    ? { quarantine: [{ code: 'bad-prefix' }] }
+    : { resources: [{ resourceType: 'Basic', code: { text: u.content.toString() }, meta: { source: landingSource(u.id) } } as Resource] };
+
+describe(`the standardization worker's set-based batch on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
+  let db: Db;
+  before(async () => {
+    db = await openTestDb();
+    await db.exec('CREATE TABLE test_out (source text NOT NULL, body text NOT NULL)');
+  });
+  after(() => db.close());
+
+  const insertAll: BatchWriter = async (tx, units) => {
+    const rs = units.flatMap((u) => u.resources);
+    await tx.query('INSERT INTO test_out (source, body) SELECT * FROM unnest($1::text[], $2::text[])', [
+      rs.map((r) => r.meta!.source!), rs.map((r) => (r as { code: { text: string } }).code.text),
+    ]);
+  };
+  const statuses = async (inst: string) =>
+    (await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM landed_unit WHERE institution_id = $1 ORDER BY id', [inst])).rows;
+
+  it('writes the resources of a whole batch in one call and moves every status, quarantine included', async () => {
+    await landUnits(db, ['A', 'B', 'BAD-C', 'D', 'E'].map((t) => unit('batch-inst', t)));
+    const calls: number[] = [];
+    const n = await standardizeBatch(db, { standardize: basic, writeBatch: async (tx, units) => (calls.push(units.length), insertAll(tx, units)) });
+    assert.equal(n, 5);
+    assert.deepEqual(calls, [4], 'one write for the four units that standardized');
+    assert.deepEqual((await statuses('batch-inst')).map((r) => r.status), ['standardized', 'standardized', 'quarantined', 'standardized', 'standardized']);
+    const [c] = await feedCounts(db, { institution: 'batch-inst' });
+    assert.deepEqual([c.received, c.standardized, c.quarantined, c.pending], [5, 4, 1, 0]);
+  });
+
+  it('falls back to one unit at a time when the batch write fails: the poisoned unit is retried, its neighbours commit once', async () => {
+    await landUnits(db, ['P1', 'POISON', 'P3'].map((t) => unit('poison-inst', t)));
+    const picky: BatchWriter = async (tx, units) => {
+      if (units.some((u) => u.unit.content.toString() === 'POISON')) throw new Error('refused by the store');
+      await insertAll(tx, units);
+    };
+    await drainQueue(db, { standardize: basic, writeBatch: picky, maxAttempts: 2 });
+    assert.deepEqual(await statuses('poison-inst'), [
+      { status: 'standardized', attempts: 1 }, { status: 'quarantined', attempts: 2 }, { status: 'standardized', attempts: 1 },
+    ]);
+    const { rows } = await db.query<{ body: string; n: number }>(
+      `SELECT o.body, count(*)::int AS n FROM test_out o JOIN landed_unit u ON o.source = 'urn:healthbrain:landing:' || u.id
+        WHERE u.institution_id = 'poison-inst' GROUP BY 1 ORDER BY 1`,
+    );
+    assert.deepEqual(rows, [{ body: 'P1', n: 1 }, { body: 'P3', n: 1 }], 'the rolled-back first attempt left nothing behind');
+  });
+
+  it('lets a later unit of the same batch requeue an earlier quarantined one, and the requeue wins', async () => {
+    // A tiny hold/release protocol like the standardizer's: "WAIT" is quarantined and held; "RELEASE" requeues it.
+    const holding: Standardizer = async (u: LandedUnit, tx: Queryable) => {
+      const text = u.content.toString();
+      if (text === 'WAIT' && !(await tx.query(`SELECT 1 FROM test_out WHERE body = 'released'`)).rows.length) {
+        await tx.query(`INSERT INTO std_held (institution_id, hold_key, unit_id) VALUES ($1, 'k', $2)`, [u.institutionId, u.id]);
+        return { quarantine: [{ code: 'waiting' }] };
+      }
+      if (text === 'RELEASE') {
+        await tx.query(`INSERT INTO test_out (source, body) VALUES ('-', 'released')`);
+        await tx.query(
+          `WITH held AS (DELETE FROM std_held WHERE institution_id = $1 AND hold_key = 'k' RETURNING unit_id)
+           UPDATE landed_unit SET status = 'landed', attempts = 0, reasons = NULL WHERE id IN (SELECT unit_id FROM held) AND status = 'quarantined'`,
+          [u.institutionId],
+        );
+      }
+      return basic(u, tx);
+    };
+    await landUnits(db, ['WAIT', 'RELEASE'].map((t) => unit('hold-inst', t)));
+    assert.equal(await standardizeBatch(db, { standardize: holding, writeBatch: insertAll }), 2);
+    assert.deepEqual((await statuses('hold-inst')).map((r) => r.status), ['landed', 'standardized'], 'requeued by its neighbour');
+    await drainQueue(db, { standardize: holding, writeBatch: insertAll });
+    assert.deepEqual((await statuses('hold-inst')).map((r) => r.status), ['standardized', 'standardized']);
+  });
+
+  it('leaves a FHIR Bundle never processed to its request for two minutes, but takes one requeued by reprocess at once', async () => {
+    const [r] = await landUnits(db, [{ institutionId: 'fhir-inst', channel: 'fhir', contentType: 'application/fhir+json', encoding: 'utf-8', content: Buffer.from('{}') }]);
+    const seen: number[] = [];
+    const std: Standardizer = async (u, tx) => {
+      if (u.institutionId === 'fhir-inst') seen.push(u.id);
+      return basic(u, tx);
+    };
+    await drainQueue(db, { standardize: std, writeBatch: insertAll });
+    assert.deepEqual(seen, [], 'its request may still be running');
+    // The request settled it in quarantine (as settleFhirBundle does); an operator puts it back on the queue.
+    await db.query(`UPDATE landed_unit SET status = 'quarantined', reasons = '[{"code":"x"}]', attempts = attempts + 1, processed_at = now() WHERE id = $1`, [r.id]);
+    assert.equal(await reprocess(db, { institution: 'fhir-inst' }), 1);
+    await drainQueue(db, { standardize: std, writeBatch: insertAll });
+    assert.deepEqual(seen, [r.id]);
+    assert.deepEqual((await statuses('fhir-inst')).map((x) => x.status), ['standardized']);
+  });
+});
+
+describe('the worker on the embedded engine', () => {
+  it('lets a request of many statements run between two batches instead of one statement per batch', { skip: !!process.env.DATABASE_URL && 'PGlite only: PostgreSQL serves requests on other connections' }, async () => {
+    const db = await openTestDb();
+    try {
+      await landUnits(db, Array.from({ length: 400 }, (_, i) => unit('busy-inst', `U-${i}`)));
+      let standardized = 0;
+      const counting: Standardizer = async (u, tx) => (standardized++, basic(u, tx));
+      // A long step-aside (the platform's is 25 ms) so that the request's statements fit into it even on a machine
+      // busy with other work: what is tested is that the worker steps aside, not how fast the request runs.
+      const worker = new IngestWorker(db, { standardize: counting, writeResources: async () => undefined, batchSize: 20, yieldMs: 250 });
+      worker.start();
+      while (standardized < 40) await new Promise((r) => setTimeout(r, 1));
+      // A request: ten statements one after the other, like an authenticated FHIR search.
+      const before = standardized;
+      for (let i = 0; i < 10; i++) await db.query('SELECT 1');
+      const batchesMeanwhile = Math.ceil((standardized - before) / 20);
+      await worker.stop();
+      assert.ok(batchesMeanwhile <= 3, `the worker ran ${batchesMeanwhile} batches while the request's ten statements waited`);
+    } finally {
+      await db.close();
+    }
+  });
+});

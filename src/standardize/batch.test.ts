@@ -1,0 +1,114 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { Db, Queryable } from '../store/index.ts';
+import { openTestDb } from '../../test/support/db.ts';
+import { applyWrites } from '../fhir/write.ts';
+import { drainQueue, landUnits, type LandedUnit } from '../ingest/index.ts';
+import { confirmMapping, listUnmapped } from '../terminology/index.ts';
+import { createStandardizer, openStandardization, type StandardizeServices } from './index.ts';
+import { csvInput } from './test-support.ts';
+
+// The worker's batched standardization (createStandardizer between beginBatch and endBatch) on a real database.
+let db: Db;
+let services: StandardizeServices;
+
+before(async () => {
+  db = await openTestDb();
+  services = await openStandardization(db);
+});
+after(() => db.close());
+
+const patientRow = (inst: string, mrn: string, extra: Record<string, string> = {}) => ({
+  org_code: inst, record_id: `P-${mrn}`, patient_local_id: mrn, name: '张伟', sex_code: '1', birth_date: '1956-03-08',
+  id_number: '330523195603080013', phone: '13905721234', division_code: '330523001002', updated_at: '2024-01-02 08:00:00', ...extra,
+});
+const dxRow = (inst: string, id: string, code: string) => ({
+  org_code: inst, record_id: id, patient_local_id: 'D1', visit_id: 'V1', diagnosis_time: '2024-03-05 10:00', local_code: code, local_name: '院内自编诊断',
+});
+/** The FHIR store's set-based write, as the platform's worker uses it; records what each batch wrote. */
+const storeWriter = (log: Resource[][]) => async (tx: Queryable, units: Array<{ unit: LandedUnit; resources: Resource[] }>) => {
+  const rs = units.flatMap((u) => u.resources);
+  log.push(rs);
+  await applyWrites(tx, rs.map((resource) => ({ method: 'update' as const, resourceType: resource.resourceType, id: resource.id!, resource })), new Date(), units[0].unit.institutionId);
+};
+const statuses = async (inst: string) =>
+  (await db.query<{ status: string }>(`SELECT status FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst])).rows.map((r) => r.status);
+
+test('counts every sighting of an unmapped code in a batch with one write, and maps the code for the next unit once it is confirmed', async () => {
+  const inst = 'H-BATCH-1';
+  const std = createStandardizer(services);
+  const opts = { standardize: std, writeBatch: storeWriter([]) };
+  await landUnits(db, [csvInput(inst, 'patient', patientRow(inst, 'D1')), ...['X1', 'X2', 'X3'].map((id) => csvInput(inst, 'diagnosis', dxRow(inst, id, 'ZZ-77')))]);
+  await drainQueue(db, opts);
+  assert.deepEqual(await statuses(inst), ['standardized', 'quarantined', 'quarantined', 'quarantined']);
+  const [u] = await listUnmapped(db, services.terminology, { institution: inst });
+  assert.deepEqual([u.localCode, u.count], ['ZZ-77', 3]);
+  // Cached as unmapped now: a fourth sighting costs no read of terminology_map, and is written with the batch's end.
+  const seen: string[] = [];
+  await db.transaction(async (tx) => {
+    const spy: Queryable = { query: (sql, params) => (seen.push(sql), tx.query(sql, params)), exec: (sql) => tx.exec(sql) };
+    services.mapper.defer(spy);
+    const r = await services.mapper.map(spy, { institutionId: inst, kind: 'diagnosis', code: 'ZZ-77', display: '院内自编诊断' });
+    assert.equal(r.status, 'unmapped');
+    assert.equal(seen.length, 0);
+    assert.deepEqual(await services.mapper.flush(spy), []);
+    assert.equal(seen.length, 1);
+  });
+  assert.equal((await listUnmapped(db, services.terminology, { institution: inst }))[0].count, 4);
+  const res = await confirmMapping(db, services.mapper, { institutionId: inst, localSystem: u.localSystem, localCode: 'ZZ-77', targetCode: 'J42', decidedBy: 'test' });
+  assert.equal(res.requeued, 3);
+  await drainQueue(db, opts);
+  assert.deepEqual(await statuses(inst), ['standardized', 'standardized', 'standardized', 'standardized']);
+  const m = await db.transaction((tx) => services.mapper.map(tx, { institutionId: inst, kind: 'diagnosis', code: 'ZZ-77' }));
+  assert.equal(m.status === 'mapped' && m.coding.code, 'J42');
+});
+
+test('a code confirmed by another server after this one cached it as unmapped: the batch is redone and its units map', async () => {
+  const inst = 'H-BATCH-2';
+  const std = createStandardizer(services);
+  const opts = { standardize: std, writeBatch: storeWriter([]) };
+  await landUnits(db, [csvInput(inst, 'patient', patientRow(inst, 'D1')), csvInput(inst, 'diagnosis', dxRow(inst, 'Y1', 'ZZ-88'))]);
+  await drainQueue(db, opts);
+  assert.deepEqual(await statuses(inst), ['standardized', 'quarantined']);
+  // The other server: its own services (its own cache), confirming through its own operator API.
+  const other = await openStandardization(db);
+  const [u] = await listUnmapped(db, other.terminology, { institution: inst });
+  assert.equal((await confirmMapping(db, other.mapper, { institutionId: inst, localSystem: u.localSystem, localCode: 'ZZ-88', targetCode: 'J42', decidedBy: 'test' })).requeued, 1);
+  await landUnits(db, [csvInput(inst, 'diagnosis', dxRow(inst, 'Y2', 'ZZ-88'))]);
+  await drainQueue(db, opts);
+  assert.deepEqual(await statuses(inst), ['standardized', 'standardized', 'standardized']);
+  assert.deepEqual(await listUnmapped(db, services.terminology, { institution: inst }), [], 'not counted as unmapped again');
+});
+
+test('a returning patient whose Patient is unchanged is neither written nor matched again; its latest change is matched once per batch', async () => {
+  const inst = 'H-BATCH-3';
+  const matched: Array<{ id: string; phone?: string }> = [];
+  const locked: string[][] = [];
+  const std = createStandardizer({
+    ...services,
+    matchPatient: async (_tx, p: Patient) => void matched.push({ id: p.id!, phone: p.telecom?.[0].value }),
+    lockPatients: async (_tx, ps) => void locked.push(ps.map((x) => x.patient.id!)),
+  });
+  const written: Resource[][] = [];
+  const opts = { standardize: std, writeBatch: storeWriter(written) };
+  const patientsWritten = () => written.map((rs) => rs.filter((r) => r.resourceType === 'Patient').length);
+  // One batch: the patient, the same again (another record of the feed), then with a new phone.
+  await landUnits(db, [
+    csvInput(inst, 'patient', patientRow(inst, 'R1', { record_id: 'A' })),
+    csvInput(inst, 'patient', patientRow(inst, 'R1', { record_id: 'B' })),
+    csvInput(inst, 'patient', patientRow(inst, 'R1', { record_id: 'C', phone: '13905720000' })),
+  ]);
+  await drainQueue(db, opts);
+  assert.deepEqual(await statuses(inst), ['standardized', 'standardized', 'standardized']);
+  assert.deepEqual(patientsWritten(), [2], 'the unchanged second one is not written');
+  assert.equal(matched.length, 1);
+  assert.equal(matched[0].phone, '13905720000', 'matched in its final version');
+  assert.deepEqual(locked, [[matched[0].id]], 'the batch\'s patients locked before matching');
+  // A later batch: the same as stored — no write, no match.
+  await landUnits(db, [csvInput(inst, 'patient', patientRow(inst, 'R1', { record_id: 'D', phone: '13905720000' }))]);
+  await drainQueue(db, opts);
+  assert.equal((await statuses(inst)).at(-1), 'standardized');
+  assert.deepEqual(patientsWritten(), [2], 'nothing written for it');
+  assert.equal(matched.length, 1);
+});
