@@ -69,7 +69,7 @@ function standardization(deps: AppDeps): Pick<IngestOptions, 'standardize' | 'wr
     // The runtime's batch (unmapped-code sightings, EMPI matches left to its end) — see BatchAware in the worker.
     // Runs before the first unit's standardize: callbacks on the one loading promise run in the order they were added
     // (a failed load is reported by standardize itself).
-    beginBatch: (tx: Queryable) => void load().then((s) => s.beginBatch?.(tx), () => undefined),
+    beginBatch: (tx: Queryable, units?: readonly LandedUnit[]) => void load().then((s) => s.beginBatch?.(tx, units), () => undefined),
     endBatch: async (tx: Queryable) => (await load()).endBatch?.(tx),
   });
   return {

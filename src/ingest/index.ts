@@ -2,7 +2,7 @@
 export type { Channel, LandedUnit, LandResult, QuarantineReason, ResourceWriter, StandardizeResult, Standardizer, UnitInput, UnitStatus } from './types.ts';
 export { landingSource } from './types.ts';
 export { contentHash, LandingBatcher, landUnits } from './landing.ts';
-export { drainQueue, IngestWorker, quarantineWithoutStandardizer, standardizeBatch, type WorkerOptions } from './worker.ts';
+export { drainQueue, IngestWorker, quarantineWithoutStandardizer, standardizeBatch, type BatchAware, type BatchEnd, type WorkerOptions } from './worker.ts';
 export { feedCounts, feedSummaries, type FeedCount, type FeedSummary } from './counts.ts';
 export { listQuarantine, quarantineSummary, reprocess, type QuarantinedUnit, type QuarantineFilter } from './quarantine.ts';
 export { decodeText, decodeUnit, detectEncoding } from './encoding.ts';

@@ -89,6 +89,40 @@ describe(`the standardization worker's set-based batch on ${process.env.DATABASE
     assert.deepEqual((await statuses('hold-inst')).map((r) => r.status), ['standardized', 'standardized']);
   });
 
+  it('with a batch-aware standardizer, writes every status of a batch in one statement and leaves a unit it reports released landed', async () => {
+    // "WAIT" is quarantined; "RELEASE" (later in the batch) releases it — reported by endBatch, as the standardizer does.
+    const releasedIn = new WeakMap<Queryable, number[]>();
+    const waiting = new WeakMap<Queryable, number>();
+    const aware = Object.assign(async (u: LandedUnit, tx: Queryable) => {
+      const text = u.content.toString();
+      if (text === 'WAIT') waiting.set(tx, u.id);
+      if (text === 'WAIT' || text === 'BAD') return { quarantine: [{ code: text === 'WAIT' ? 'waiting' : 'bad' }] };
+      if (text === 'RELEASE' && waiting.has(tx)) releasedIn.set(tx, [waiting.get(tx)!]);
+      return basic(u, tx);
+    }, {
+      beginBatch: (tx: Queryable) => void releasedIn.set(tx, []),
+      endBatch: async (tx: Queryable) => ({ released: releasedIn.get(tx) }),
+    });
+    const updates: string[] = [];
+    const spied: Db = Object.assign(Object.create(db) as Db, {
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn({
+        query: (sql: string, params?: unknown[]) => (/^\s*UPDATE landed_unit/.test(sql) && updates.push(sql), tx.query(sql, params)),
+        exec: (sql: string) => tx.exec(sql),
+      })),
+    });
+    await landUnits(db, ['WAIT', 'BAD', 'RELEASE', 'OK'].map((t) => unit('aware-inst', t)));
+    assert.equal(await standardizeBatch(spied, { standardize: aware, writeBatch: insertAll }), 4);
+    assert.equal(updates.length, 1, 'one status statement for the batch');
+    const rows = (await db.query<{ status: string; attempts: number; reasons: unknown; processed_at: Date | null }>(
+      'SELECT status, attempts, reasons, processed_at FROM landed_unit WHERE institution_id = $1 ORDER BY id', ['aware-inst'])).rows;
+    assert.deepEqual(rows.map((r) => [r.status, r.attempts, r.reasons]), [
+      ['landed', 0, null], ['quarantined', 1, [{ code: 'bad' }]], ['standardized', 1, null], ['standardized', 1, null],
+    ]);
+    assert.ok(rows[0].processed_at, 'processed before: taken again at once');
+    await drainQueue(db, { standardize: aware, writeBatch: insertAll });
+    assert.deepEqual((await statuses('aware-inst')).map((r) => r.status), ['quarantined', 'quarantined', 'standardized', 'standardized'], 'alone in its batch, nothing releases it');
+  });
+
   it('leaves a FHIR Bundle never processed to its request for two minutes, but takes one requeued by reprocess at once', async () => {
     const [r] = await landUnits(db, [{ institutionId: 'fhir-inst', channel: 'fhir', contentType: 'application/fhir+json', encoding: 'utf-8', content: Buffer.from('{}') }]);
     const seen: number[] = [];

@@ -20,9 +20,10 @@ export const DEFAULT_BATCH_SIZE = 500;
 
 /**
  * A Standardizer may leave part of its writes to the end of the transaction (one statement for the whole batch
- * instead of one per unit): the worker calls `beginBatch(tx)` with the transaction's Queryable before its first unit,
- * and `endBatch(tx)` after its last unit was standardized and before the resources are written — once per batch, or
- * per unit when a failed batch is redone unit by unit. If `endBatch` throws, the batch is redone unit by unit (a unit
+ * instead of one per unit): the worker calls `beginBatch(tx, units)` with the transaction's Queryable (and, for a whole
+ * batch, its claimed units, in order: what the standardizer may read ahead for all of them at once) before its first
+ * unit, and `endBatch(tx)` after its last unit was standardized and before the resources are written — once per batch,
+ * or per unit when a failed batch is redone unit by unit. If `endBatch` throws, the batch is redone unit by unit (a unit
  * whose end throws is retried later). A Standardizer called without them must do each unit's work at once.
  */
 export type BatchAware = {
@@ -32,9 +33,23 @@ export type BatchAware = {
    * transaction for a load another caller had started on the database would wait forever.
    */
   prepare?: () => Promise<void>;
-  beginBatch?: (tx: Queryable) => void;
-  endBatch?: (tx: Queryable) => Promise<void>;
+  beginBatch?: (tx: Queryable, units?: readonly LandedUnit[]) => void;
+  /**
+   * With `endBatch` the worker writes the batch's quarantines at its end, with its other statuses (one statement), so
+   * the standardizer must report in `released` each unit it quarantined in the batch that a later unit released.
+   */
+  endBatch?: (tx: Queryable) => Promise<BatchEnd | void>;
 };
+
+/** What a batch-aware standardizer tells the worker at the end of a batch. */
+export interface BatchEnd {
+  /**
+   * Units of this batch it quarantined that a LATER unit of the same batch released (a patient's first registration
+   * requeues the units held for that patient): the release wins — the worker leaves them 'landed' with attempts 0 and
+   * no reasons, exactly as a release of a unit quarantined by an earlier batch does, instead of quarantining them.
+   */
+  released?: Iterable<number>;
+}
 
 /** Writes the standardized resources of several units (the FHIR repository) inside the worker's transaction. */
 export type BatchWriter = (tx: Queryable, units: Array<{ unit: LandedUnit; resources: Resource[] }>) => Promise<void>;
@@ -112,10 +127,12 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
     const { rows } = await tx.query<UnitRow>(
       // FHIR Bundles are processed synchronously by the FHIR layer; the worker waits two minutes only for one never
       // processed (its request may still be running, or crashed). One processed before — a failed attempt, or requeued
-      // by a mapping confirmation, a patient's arrival or `reprocess` (these keep processed_at) — goes at once.
+      // by a mapping confirmation, a patient's arrival or `reprocess` (these keep processed_at) — goes at once, and so
+      // does one sent with `Prefer: respond-async` (meta RESPOND_ASYNC: answered 202, no request processes it).
       `SELECT ${UNIT_COLUMNS} FROM landed_unit
         WHERE status = 'landed'
-          AND (channel <> 'fhir' OR attempts > 0 OR processed_at IS NOT NULL OR received_at < now() - interval '2 minutes')
+          AND (channel <> 'fhir' OR attempts > 0 OR processed_at IS NOT NULL OR false
+               OR received_at < now() - interval '2 minutes')
         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [options.batchSize ?? DEFAULT_BATCH_SIZE],
     );
@@ -142,24 +159,41 @@ function own(tx: Queryable): Queryable {
 
 async function wholeBatch(tx: Queryable, units: LandedUnit[], options: WorkerOptions): Promise<void> {
   const standardize = options.standardize ?? quarantineWithoutStandardizer;
-  const done: Array<{ unit: LandedUnit; resources: Resource[] }> = [];
-  (standardize as BatchAware).beginBatch?.(tx);
+  const done: Array<{ unit: LandedUnit; resources: Resource[]; entryRefs?: Array<string | null> }> = [];
+  const quarantined: Array<{ id: number; reasons: QuarantineReason[] }> = [];
+  // A standardizer with `endBatch` reports the releases of this batch's quarantined units; one without it may requeue
+  // them in the database itself (a patient's arrival), so its quarantines are written at once for that to find.
+  const deferred = typeof (standardize as BatchAware).endBatch === 'function';
+  (standardize as BatchAware).beginBatch?.(tx, units);
   for (const unit of units) {
     const result = await standardize(unit, tx);
-    if ('resources' in result) done.push({ unit, resources: result.resources });
-    // Quarantine at once, not with the others at the end: a later unit of this batch may requeue this one (a patient
-    // arriving releases the records held as unknown-patient), and that must win.
+    if ('resources' in result) done.push({ unit, resources: result.resources, entryRefs: result.entryRefs });
+    else if (deferred) quarantined.push({ id: unit.id, reasons: result.quarantine });
     else await setStatus(tx, unit.id, 'quarantined', result.quarantine);
   }
-  await (standardize as BatchAware).endBatch?.(tx);
+  // A unit quarantined early in the batch may have been released by a later one (its patient arrived): that wins.
+  const end = await (standardize as BatchAware).endBatch?.(tx);
+  const released = new Set(end?.released ?? []);
   await writeAll(tx, done, options);
-  if (done.length) {
-    await tx.query(
-      `UPDATE landed_unit SET status = 'standardized', reasons = NULL, last_error = NULL, attempts = attempts + 1, processed_at = now()
-        WHERE id = ANY($1::bigint[])`,
-      [done.map((d) => d.unit.id)],
-    );
+  // Every unit's new status in ONE statement: standardized (with what each of its records became, if the standardizer
+  // says: a FHIR Bundle's entries, for its status URL), quarantined with its reasons, or released ('landed').
+  const ids: number[] = [];
+  const statuses: UnitStatus[] = [];
+  const reasons: Array<string | null> = [];
+  const refs: Array<string | null> = [];
+  for (const d of done) ids.push(d.unit.id), statuses.push('standardized'), reasons.push(null), refs.push(d.entryRefs ? JSON.stringify(d.entryRefs) : null);
+  for (const q of quarantined) {
+    const free = released.has(q.id);
+    ids.push(q.id), statuses.push(free ? 'landed' : 'quarantined'), reasons.push(free ? null : JSON.stringify(q.reasons)), refs.push(null);
   }
+  if (!ids.length) return;
+  await tx.query(
+    `UPDATE landed_unit u SET status = x.status, reasons = x.reasons, last_error = NULL, entry_refs = x.refs,
+            attempts = CASE WHEN x.status = 'landed' THEN 0 ELSE u.attempts + 1 END, processed_at = now()
+       FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::jsonb[]) AS x(id, status, reasons, refs)
+      WHERE u.id = x.id`,
+    [ids, statuses, reasons, refs],
+  );
 }
 
 async function writeAll(tx: Queryable, done: Array<{ unit: LandedUnit; resources: Resource[] }>, options: WorkerOptions): Promise<void> {
@@ -183,7 +217,7 @@ async function unitByUnit(tx: Queryable, units: LandedUnit[], options: WorkerOpt
       await (standardize as BatchAware).endBatch?.(q);
       if ('resources' in result) {
         await writeAll(q, [{ unit, resources: result.resources }], options);
-        await setStatus(q, unit.id, 'standardized', null);
+        await setStatus(q, unit.id, 'standardized', null, result.entryRefs);
       } else {
         await setStatus(q, unit.id, 'quarantined', result.quarantine);
       }
@@ -205,11 +239,11 @@ async function unitByUnit(tx: Queryable, units: LandedUnit[], options: WorkerOpt
   }
 }
 
-async function setStatus(tx: Queryable, id: number, status: UnitStatus, reasons: QuarantineReason[] | null) {
+async function setStatus(tx: Queryable, id: number, status: UnitStatus, reasons: QuarantineReason[] | null, entryRefs?: Array<string | null>) {
   await tx.query(
-    `UPDATE landed_unit SET status = $2, reasons = $3::jsonb, last_error = NULL, attempts = attempts + 1, processed_at = now()
+    `UPDATE landed_unit SET status = $2, reasons = $3::jsonb, last_error = NULL, attempts = attempts + 1, processed_at = now(), entry_refs = $4::jsonb
      WHERE id = $1`,
-    [id, status, reasons ? JSON.stringify(reasons) : null],
+    [id, status, reasons ? JSON.stringify(reasons) : null, entryRefs ? JSON.stringify(entryRefs) : null],
   );
 }
 
@@ -241,6 +275,7 @@ export class IngestWorker {
   #stopped = true;
   #wake?: () => void;
   #loop?: Promise<void>;
+  #batch?: Promise<number>;
 
   constructor(db: Db, options: WorkerOptions = {}) {
     this.#db = db;
@@ -259,6 +294,14 @@ export class IngestWorker {
     this.#wake?.();
   }
 
+  /**
+   * The batch this worker is standardizing now, if any (resolves when it committed or failed). `drain()` waits for it:
+   * its units are locked, so another claim skips them and would find the queue empty while they are still 'landed'.
+   */
+  get current(): Promise<unknown> | undefined {
+    return this.#batch;
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
@@ -270,9 +313,12 @@ export class IngestWorker {
       let n = 0;
       const before = this.#db.started;
       try {
-        n = await standardizeBatch(this.#db, this.#options);
+        this.#batch = standardizeBatch(this.#db, this.#options);
+        n = await this.#batch;
       } catch (err) {
         this.#options.onError?.(err);
+      } finally {
+        this.#batch = undefined;
       }
       // Statements others started on the embedded engine while this batch ran (the batch's own transaction is one).
       const others = before === undefined ? 0 : this.#db.started! - before - 1;

@@ -4,7 +4,7 @@ import type { Patient, Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../store/index.ts';
 import { openTestDb } from '../../test/support/db.ts';
 import { applyWrites } from '../fhir/write.ts';
-import { drainQueue, landUnits, type LandedUnit } from '../ingest/index.ts';
+import { drainQueue, landUnits, standardizeBatch, type LandedUnit, type WorkerOptions } from '../ingest/index.ts';
 import { confirmMapping, listUnmapped } from '../terminology/index.ts';
 import { createStandardizer, openStandardization, type StandardizeServices } from './index.ts';
 import { csvInput } from './test-support.ts';
@@ -111,4 +111,68 @@ test('a returning patient whose Patient is unchanged is neither written nor matc
   assert.equal((await statuses(inst)).at(-1), 'standardized');
   assert.deepEqual(patientsWritten(), [2], 'nothing written for it');
   assert.equal(matched.length, 1);
+});
+
+/** A Db whose transactions count the statements that start with one of `prefixes` (the worker's and the standardizer's). */
+function counting(prefixes: Record<string, RegExp>): { db: Db; counts: Record<string, number> } {
+  const counts = Object.fromEntries(Object.keys(prefixes).map((k) => [k, 0]));
+  const spy = (tx: Queryable): Queryable => ({
+    query: (sql, params, options) => {
+      for (const [k, re] of Object.entries(prefixes)) if (re.test(sql)) counts[k]++;
+      return tx.query(sql, params, options);
+    },
+    exec: (sql) => tx.exec(sql),
+  });
+  return { db: Object.assign(Object.create(db) as Db, { transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn(spy(tx))) }), counts };
+}
+
+/**
+ * One batch: a lab row and a diagnosis (also an unmapped code) of patient Q1 before Q1's own row, a lab row of Q2 (who
+ * never comes), and a lab row of Q4 (never comes either) that a hold for Q1 left by an earlier run also waits on.
+ */
+async function heldAndReleased(inst: string, writeBatch: WorkerOptions['writeBatch']) {
+  const std = createStandardizer(services);
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter([]) }); // the batch below is these five units alone
+  const lab = (id: string, mrn: string) => csvInput(inst, 'lab_result', {
+    org_code: inst, record_id: id, patient_local_id: mrn, visit_id: 'V1', report_id: `R-${id}`, item_code: 'HGB', item_name: '血红蛋白', value: '13.2', unit: 'g/dL', report_time: '2024-03-05 10:00:00',
+  });
+  const landed = await landUnits(db, [lab('L1', 'Q1'), csvInput(inst, 'diagnosis', { ...dxRow(inst, 'X1', 'ZZ-99'), patient_local_id: 'Q1' }), lab('L2', 'Q2'), lab('L4', 'Q4'), csvInput(inst, 'patient', patientRow(inst, 'Q1'))]);
+  await db.query(`INSERT INTO std_held (institution_id, hold_key, unit_id) VALUES ($1, 'patient|Q1', $2)`, [inst, landed[3].id]);
+  const spied = counting({ holds: /^\s*INSERT INTO std_held/, statuses: /^\s*UPDATE landed_unit/ });
+  assert.equal(await standardizeBatch(spied.db, { standardize: std, writeBatch }), 5);
+  const units = (await db.query<{ status: string; attempts: number; reasons: unknown }>(
+    `SELECT status, attempts, reasons FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst])).rows;
+  const held = (await db.query<{ hold_key: string; unit_id: string }>(`SELECT hold_key, unit_id FROM std_held WHERE institution_id = $1 ORDER BY unit_id, hold_key`, [inst])).rows;
+  return { landed, units, held: held.map((h) => [landed.findIndex((l) => l.id === Number(h.unit_id)), h.hold_key.replace(/\|.*\|/, '|…|')]), counts: spied.counts, std };
+}
+
+test('holds and statuses of a batch are written once each; a unit released by a later unit of the batch ends landed (the release wins)', async () => {
+  const inst = 'H-BATCH-4';
+  const { units, held, counts, std } = await heldAndReleased(inst, storeWriter([]));
+  assert.deepEqual(units.map((u) => u.status), ['landed', 'landed', 'quarantined', 'landed', 'standardized']);
+  for (const i of [0, 1, 3]) assert.deepEqual([units[i].attempts, units[i].reasons], [0, null], `unit ${i} released as a release does`);
+  assert.deepEqual((units[2].reasons as Array<{ code: string }>).map((r) => r.code), ['unknown-patient']);
+  // Q1's holds are gone; the diagnosis still waits for its code, Q2's and Q4's rows wait for them.
+  assert.deepEqual(held, [[1, 'code|…|ZZ-99'], [2, 'patient|Q2'], [3, 'patient|Q4']]);
+  assert.deepEqual(counts, { holds: 1, statuses: 1 }, 'one hold insert and one status update for the whole batch');
+  // The released ones are done again: the lab standardizes; the diagnosis waits for its code, the Q4 row for Q4.
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter([]) });
+  assert.deepEqual(await statuses(inst), ['standardized', 'quarantined', 'quarantined', 'quarantined', 'standardized']);
+});
+
+test('a batch redone unit by unit holds and releases exactly as the whole batch does', async () => {
+  const inst = 'H-BATCH-5';
+  let failed = false;
+  const failingOnce = async (tx: Queryable, units: Array<{ unit: LandedUnit; resources: Resource[] }>) => {
+    if (!failed) {
+      failed = true;
+      throw new Error('the batch write is refused once');
+    }
+    return storeWriter([])(tx, units);
+  };
+  const { units, held } = await heldAndReleased(inst, failingOnce);
+  assert.ok(failed);
+  assert.deepEqual(units.map((u) => u.status), ['landed', 'landed', 'quarantined', 'landed', 'standardized']);
+  for (const i of [0, 1, 3]) assert.deepEqual([units[i].attempts, units[i].reasons], [0, null]);
+  assert.deepEqual(held, [[1, 'code|…|ZZ-99'], [2, 'patient|Q2'], [3, 'patient|Q4']]);
 });

@@ -113,13 +113,14 @@ export class UnitContext {
   /**
    * Writes the registrations of this (standardized) unit and requeues the units held for them, in ONE statement
    * whatever the number of patients (a FHIR Bundle may carry many): upsert into the register, release what waited
-   * for a patient registered for the first time. Returns the MRNs registered for the first time.
+   * for a patient registered for the first time. Returns the MRNs registered for the first time (`fresh`) and the
+   * units whose holds for them were found in std_held (`held`; those still quarantined were released).
    */
-  async commitRegistrations(): Promise<Set<string>> {
-    if (!this.#registered.length) return new Set();
+  async commitRegistrations(): Promise<{ fresh: Set<string>; held: number[] }> {
+    if (!this.#registered.length) return { fresh: new Set(), held: [] };
     const last = new Map(this.#registered.map((r) => [r.mrn, r.patient])); // a later Patient of the same MRN wins
     const mrns = [...last.keys()];
-    const { rows } = await this.tx.query<{ mrn: string }>(
+    const { rows } = await this.tx.query<{ mrn: string | null; held: number | null }>(
       `WITH input AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) AS x(mrn, patient_key, birth_date, hold_key)),
        ins AS (
          INSERT INTO std_patient_ref (institution_id, mrn, patient_key, birth_date, first_unit)
@@ -132,13 +133,13 @@ export class UnitContext {
        released AS (
          UPDATE landed_unit SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL
           WHERE id IN (SELECT unit_id FROM held) AND institution_id = $1 AND status = 'quarantined' RETURNING 1)
-       SELECT mrn FROM ins WHERE fresh`,
+       SELECT mrn, NULL::bigint AS held FROM ins WHERE fresh UNION ALL SELECT NULL, unit_id FROM held`,
       [this.institutionId, mrns, mrns.map((m) => last.get(m)!.id), mrns.map((m) => last.get(m)!.birthDate ?? null), this.unit.id, mrns.map((m) => holdKey({ mrn: m }))],
     );
     for (const [mrn, patient] of last) {
       this.#cache?.set(`${this.institutionId}\u0001${mrn}`, { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
     }
-    return new Set(rows.map((r) => r.mrn));
+    return { fresh: new Set(rows.flatMap((r) => (r.mrn === null ? [] : [r.mrn]))), held: rows.flatMap((r) => (r.held === null ? [] : [Number(r.held)])) };
   }
 
   /**

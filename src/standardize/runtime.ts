@@ -1,4 +1,4 @@
-import type { LandedUnit, StandardizeResult } from '../ingest/index.ts';
+import type { BatchEnd, LandedUnit, StandardizeResult } from '../ingest/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import type { StandardizeServices } from './context.ts';
 import { createStandardizer, openStandardization, type BatchStandardizer } from './standardizer.ts';
@@ -16,8 +16,8 @@ export class StandardizationRuntime {
   readonly #hooks: Hooks;
   #services?: Promise<StandardizeServices>;
   #standardize?: BatchStandardizer;
-  /** Batches begun before the services were loaded (the first unit loads them, inside the batch's transaction). */
-  readonly #pendingBatches = new WeakSet<Queryable>();
+  /** Batches begun before the services were loaded (the first unit loads them, inside the batch's transaction), with their units. */
+  readonly #pendingBatches = new WeakMap<Queryable, readonly LandedUnit[] | undefined>();
 
   constructor(hooks: Hooks = {}) {
     this.#hooks = hooks;
@@ -33,7 +33,11 @@ export class StandardizationRuntime {
 
   async #ready(tx: Queryable): Promise<BatchStandardizer> {
     this.#standardize ??= createStandardizer(await this.services(tx));
-    if (this.#pendingBatches.delete(tx)) this.#standardize.beginBatch(tx);
+    if (this.#pendingBatches.has(tx)) {
+      const units = this.#pendingBatches.get(tx);
+      this.#pendingBatches.delete(tx);
+      this.#standardize.beginBatch(tx, units);
+    }
     return this.#standardize;
   }
 
@@ -46,10 +50,10 @@ export class StandardizationRuntime {
       return (await this.#ready(tx))(unit, tx);
     },
     {
-      beginBatch: (tx: Queryable): void => void this.#pendingBatches.add(tx),
-      endBatch: async (tx: Queryable): Promise<void> => {
-        if (this.#pendingBatches.delete(tx)) return; // no unit came: nothing deferred
-        await this.#standardize?.endBatch(tx);
+      beginBatch: (tx: Queryable, units?: readonly LandedUnit[]): void => void this.#pendingBatches.set(tx, units),
+      endBatch: async (tx: Queryable): Promise<BatchEnd> => {
+        if (this.#pendingBatches.delete(tx)) return {}; // no unit came: nothing deferred
+        return (await this.#standardize?.endBatch(tx)) ?? {};
       },
     },
   );

@@ -1,4 +1,4 @@
-import type { LandedUnit, StandardizeResult, Standardizer } from '../ingest/index.ts';
+import type { BatchEnd, LandedUnit, StandardizeResult, Standardizer } from '../ingest/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import type { Patient } from '@medplum/fhirtypes';
 import { CodeMapper, holdKey, holdUnit, Terminology } from '../terminology/index.ts';
@@ -13,7 +13,7 @@ import { canonical, unchangedPatients } from './unchanged.ts';
  * A `Standardizer` that can leave part of its writes to the end of the worker's batch: between `beginBatch(tx)` and
  * `endBatch(tx)` (src/ingest's worker, BatchAware). A caller that does not call them gets every unit's work done at once.
  */
-export type BatchStandardizer = Standardizer & { beginBatch(tx: Queryable): void; endBatch(tx: Queryable): Promise<void> };
+export type BatchStandardizer = Standardizer & { beginBatch(tx: Queryable, units?: readonly LandedUnit[]): void; endBatch(tx: Queryable): Promise<BatchEnd> };
 
 /**
  * What one worker transaction (a batch, or one unit of a batch redone unit by unit) collects across its units:
@@ -27,6 +27,14 @@ interface BatchState {
   toMatch: Map<string, { patient: Patient; unit: LandedUnit }>;
   /** Patient id → canonical content of its version produced by an earlier unit of this batch (not yet in the store). */
   produced: Map<string, string>;
+  /**
+   * Units quarantined in this batch (batched mode) → their institution and the hold keys not yet written: std_held
+   * gets them in one statement at the end of the batch. A later unit registering a patient for the first time drops
+   * the keys it releases and marks the unit released (the requeue-wins invariant), as its SQL does for stored holds.
+   */
+  held: Map<number, { institutionId: string; keys: Set<string> }>;
+  /** Units of `held` a later unit of the batch released: the worker leaves them 'landed'. */
+  released: Set<number>;
 }
 
 /**
@@ -39,7 +47,9 @@ interface BatchState {
  * (report membership) when its patient is already known in the transaction.
  *
  * A transaction opened with `beginBatch(tx)` (the worker does so) defers what can be done once per batch to
- * `endBatch(tx)`, which the worker calls after the last unit of the transaction: the unmapped-code sightings (one statement), and the EMPI — the batch's
+ * `endBatch(tx)`, which the worker calls after the last unit of the transaction: the unmapped-code sightings (one statement),
+ * the holds of the batch's quarantined units (one statement; those a later unit of the batch released by registering
+ * their patient are reported to the worker as released — the requeue wins), and the EMPI — the batch's
  * Patients locked together in the EMPI's order (no deadlock with concurrent FHIR Bundles), then matched; a returning
  * patient whose Patient is unchanged is neither written again nor matched again. Without it (tests, tools calling it
  * unit by unit) every unit does all of its own work.
@@ -50,6 +60,7 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
     let state = states.get(tx);
     if (!state) states.set(tx, (state = newState(false)));
     const ctx = new UnitContext(tx, unit, services, state.refs);
+    let entries: Array<string | undefined> | undefined;
     switch (unit.channel) {
       case 'csv':
         await standardizeCsv(ctx);
@@ -59,19 +70,21 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
         await standardizeHl7(ctx);
         break;
       case 'fhir':
-        await standardizeFhir(ctx);
+        entries = await standardizeFhir(ctx);
         break;
       default:
         ctx.fail('unparseable', `unknown channel ${String(unit.channel)}`);
     }
-    return finishUnit(ctx, state.batched ? state : undefined);
+    const result = await finishUnit(ctx, state.batched ? state : undefined);
+    // A Bundle's entries → what each became (`Type/id`, null: not stored), kept with the unit for its status URL.
+    return entries && 'resources' in result ? { ...result, entryRefs: entries.map((ref) => ref ?? null) } : result;
   };
   return Object.assign(standardize, {
-    beginBatch(tx: Queryable): void {
+    beginBatch(tx: Queryable, _units?: readonly LandedUnit[]): void {
       states.set(tx, newState(true));
       services.mapper.defer(tx);
     },
-    async endBatch(tx: Queryable): Promise<void> {
+    async endBatch(tx: Queryable): Promise<BatchEnd> {
       const state = states.get(tx);
       states.delete(tx);
       const stale = await services.mapper.flush(tx);
@@ -80,15 +93,49 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
         // transaction are wrong; throwing makes the worker redo the units (the negative cache no longer has them).
         throw new Error(`local codes mapped meanwhile: ${stale.map((c) => `${c.system}|${c.code}`).join(', ')}`);
       }
-      if (!state?.toMatch.size || !services.matchPatient) return;
+      if (state?.held.size) await holdUnits(tx, state.held);
+      const released = [...(state?.released ?? [])];
+      if (!state?.toMatch.size || !services.matchPatient) return { released };
       const items = [...state.toMatch.values()].sort((a, b) => nameOf(a.patient).localeCompare(nameOf(b.patient)) || a.patient.id!.localeCompare(b.patient.id!));
       await services.lockPatients?.(tx, items.map(({ patient, unit }) => ({ patient, institutionId: unit.institutionId })));
       for (const { patient, unit } of items) await services.matchPatient(tx, patient, unit);
+      return { released };
     },
   });
 }
 
-const newState = (batched: boolean): BatchState => ({ batched, refs: new Map(), toMatch: new Map(), produced: new Map() });
+const newState = (batched: boolean): BatchState => ({
+  batched, refs: new Map(), toMatch: new Map(), produced: new Map(), held: new Map(), released: new Set(),
+});
+
+/** The holds of a batch's quarantined units, in one statement (sorted: concurrent workers take the keys in one order). */
+async function holdUnits(tx: Queryable, held: BatchState['held']): Promise<void> {
+  const rows = [...held].flatMap(([unitId, h]) => [...h.keys].map((key) => ({ inst: h.institutionId, key, unitId })));
+  if (!rows.length) return;
+  rows.sort((a, b) => (a.inst < b.inst ? -1 : a.inst > b.inst ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : a.unitId - b.unitId));
+  await tx.query(
+    `INSERT INTO std_held (institution_id, hold_key, unit_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
+    [rows.map((r) => r.inst), rows.map((r) => r.key), rows.map((r) => r.unitId)],
+  );
+}
+
+/**
+ * A unit of this batch registered patients: the batch's quarantined units it releases are those held for a patient
+ * registered for the first time (their hold keys not yet written) or found held in std_held (`held`, by the unit's
+ * statement) — the same units its statement would have requeued had their quarantine been written at once.
+ */
+function releaseHeld(batch: BatchState, institutionId: string, fresh: Set<string>, held: number[]): void {
+  if (fresh.size && batch.held.size) {
+    const keys = new Set([...fresh].map((mrn) => holdKey({ mrn })));
+    for (const [unitId, h] of batch.held) {
+      if (h.institutionId !== institutionId) continue;
+      let hit = false;
+      for (const k of keys) if (h.keys.delete(k)) hit = true;
+      if (hit) batch.released.add(unitId);
+    }
+  }
+  for (const unitId of held) if (batch.held.has(unitId)) batch.released.add(unitId);
+}
 
 const nameOf = (p: Patient): string => p.name?.[0]?.text ?? '';
 
@@ -102,10 +149,13 @@ export async function finishUnit(ctx: UnitContext, batch?: BatchState): Promise<
   if (ctx.reasons.length) {
     // What the unit waits for, so the patient's arrival or the code's confirmation releases exactly it.
     const keys = ctx.reasons.flatMap((r) => (r.code === 'unknown-patient' && r.patient ? [holdKey(r.patient)] : r.code === 'unmapped-code' && r.local ? [holdKey(r.local)] : []));
-    await holdUnit(tx, unit.institutionId, keys, unit.id);
+    // In a batch the holds are written at its end, all at once (endBatch); a later unit may release them first.
+    if (batch) batch.held.set(unit.id, { institutionId: unit.institutionId, keys: new Set(keys) });
+    else await holdUnit(tx, unit.institutionId, keys, unit.id);
     return { quarantine: dedupe(ctx.reasons) };
   }
-  const fresh = await ctx.commitRegistrations();
+  const { fresh, held } = await ctx.commitRegistrations();
+  if (batch) releaseHeld(batch, unit.institutionId, fresh, held);
   if (!batch) {
     for (const p of ctx.patientsToMatch) await ctx.services.matchPatient?.(tx, p, unit);
     return { resources: ctx.resources };
