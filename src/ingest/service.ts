@@ -30,7 +30,7 @@ export interface Ingest {
   /** HL7 over HTTP: the body's messages from an authenticated institution → one ACK each. */
   receiveHl7Http(institutionId: string, body: Buffer): Promise<Hl7Reply[]>;
   startMllp(port: number, host?: string): Promise<MllpServer>;
-  /** Standardizes everything still pending, in this process, and returns how many units it processed. */
+  /** Standardizes everything still pending, in this process (after the batch its own worker holds), and returns how many units this call processed. */
   drain(): Promise<number>;
   /** The MLLP port when the listener runs (for `replay` to discover through the admin API). */
   readonly mllpPort: number | undefined;
@@ -58,7 +58,16 @@ export function createIngest(db: Db, options: IngestOptions = {}): Ingest {
       mllp = await startMllpServer({ senders, land }, { port, host, log: options.log });
       return mllp;
     },
-    drain: () => drainQueue(db, options),
+    drain: async () => {
+      // Until neither this call nor the server's own worker (whose claimed units this call's claims skip) has any left.
+      let total = 0;
+      for (;;) {
+        total += await drainQueue(db, options);
+        const busy = worker.current;
+        if (!busy) return total;
+        await busy.catch(() => undefined);
+      }
+    },
     get mllpPort() {
       return mllp?.port;
     },
