@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import { landFhirBundle } from '../ingest/index.ts';
 import { ingestFor } from './ingest-runtime.ts';
 import { openTestPlatform, type TestPlatform } from './testing.ts';
 
@@ -193,5 +194,173 @@ describe(`the FHIR channel standardizes institution Bundles on ${process.env.DAT
     // A007; and 2 Bundles of 10 entries of the concurrent test.
     assert.deepEqual([f.received, f.standardized, f.quarantined, f.duplicates], [68, 48, 12, 8]);
     assert.equal(f.received, f.standardized + f.quarantined + f.duplicates);
+  });
+});
+
+// The FHIR asynchronous request pattern (https://hl7.org/fhir/R4/async.html) on the same channel: `Prefer: respond-async`
+// lands the Bundle and answers 202 + Content-Location at once; the platform's worker standardizes it; the status URL
+// answers 202 while it waits, then what the synchronous path would have answered.
+describe(`the FHIR channel answers Prefer: respond-async with 202 and a status URL on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
+  let p: TestPlatform;
+  let inst: Awaited<ReturnType<TestPlatform['addInstitution']>>;
+  let admin: string;
+  const ASYNC = { prefer: 'respond-async' };
+  const post = (body: unknown, headers: Record<string, string> = ASYNC) =>
+    p.app.inject({ method: 'POST', url: '/fhir', headers: { authorization: `Bearer ${inst.token}`, 'content-type': 'application/fhir+json', ...headers }, payload: JSON.stringify(body) });
+  const adminCall = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    p.app.inject({ method, url, headers: { authorization: `Bearer ${admin}` }, ...(payload ? { payload: payload as Record<string, unknown> } : {}) });
+  const get = (url: string, token: string | null = inst.token, method: 'GET' | 'DELETE' = 'GET') =>
+    p.app.inject({ method, url: new URL(url, 'http://localhost').pathname, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const read = async <T,>(location: string) => (await p.app.inject({ method: 'GET', url: `/fhir/${location.split('/_history')[0]}`, headers: { authorization: `Bearer ${inst.token}` } })).json() as T;
+  /** Polls the status URL until it no longer answers 202 — a bound, not a timing assertion (the worker is woken at once). */
+  const settled = async (url: string) => {
+    let res = await get(url);
+    for (let i = 0; i < 400 && res.statusCode === 202; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      res = await get(url);
+    }
+    return res;
+  };
+  const unitOf = (url: string) => Number(/\/ingest\/units\/(\d+)$/.exec(url)?.[1]);
+  const statusOf = async (id: number) => (await p.deps.db.query<{ status: string; meta: Record<string, unknown> }>('SELECT status, meta FROM landed_unit WHERE id = $1', [id])).rows[0];
+
+  before(async () => {
+    p = await openTestPlatform();
+    inst = await p.addInstitution('湖州某社区卫生服务中心');
+    admin = await p.adminToken();
+    const confirm = await adminCall('POST', '/admin/terminology/confirm', { institution: inst.id, localSystem: LAB, localCode: 'GLU-F', targetSystem: 'http://loinc.org', targetCode: '14749-6' });
+    assert.equal(confirm.statusCode, 200, confirm.body);
+  });
+  after(() => p.close());
+
+  it('acknowledges with 202 + Content-Location without standardizing in the request; the status URL answers 202 with X-Progress, then 200 with the transaction-response', async () => {
+    const worker = ingestFor(p.deps).worker;
+    await worker.stop(); // holds the worker so that the unit is seen waiting
+    const res = await post(visit('B001', { lab: { code: 'GLU-F', name: '空腹血糖(院内)', value: 108, unit: 'mg/dL' } }));
+    assert.equal(res.statusCode, 202, res.body);
+    const url = res.headers['content-location'] as string;
+    assert.match(url, /^http:\/\/[^/]+\/ingest\/units\/\d+$/);
+    const id = unitOf(url);
+    assert.deepEqual([(await statusOf(id)).status, (await statusOf(id)).meta.respond], ['landed', 'async']);
+    const stored = await p.deps.db.query(`SELECT 1 FROM fhir_resource WHERE institution_id = $1`, [inst.id]);
+    assert.equal(stored.rows.length, 0, 'nothing standardized in the request');
+    const waiting = await get(url);
+    assert.equal(waiting.statusCode, 202, waiting.body);
+    assert.match(String(waiting.headers['x-progress']), /waiting for standardization: 0 units ahead/);
+    assert.equal(waiting.headers['retry-after'], '1');
+    worker.start();
+    const done = await settled(url);
+    assert.equal(done.statusCode, 200, done.body);
+    const out = done.json() as Bundle;
+    assert.equal(out.type, 'transaction-response');
+    assert.deepEqual(out.entry?.map((e) => e.response?.status), ['201 Created', '201 Created', '200 OK', '201 Created']);
+    assert.equal(out.entry![2].response?.location, undefined, 'the Organization entry is not stored');
+    const obs = await read<Observation>(out.entry![3].response!.location!);
+    assert.deepEqual(obs.code.coding?.map((c) => [c.system, c.code]), [['http://loinc.org', '14749-6'], [LAB, 'GLU-F']]);
+    assert.deepEqual([obs.valueQuantity?.value, obs.valueQuantity?.code], [5.9948, 'mmol/L']);
+    assert.equal(obs.meta?.source, `urn:healthbrain:landing:${id}`);
+    assert.deepEqual([out.entry![3].response?.location, out.entry![3].response?.etag, out.entry![3].response?.lastModified], [`Observation/${obs.id}/_history/1`, 'W/"1"', obs.meta?.lastUpdated]);
+    const patient = await read<Patient>(out.entry![0].response!.location!);
+    assert.equal(obs.subject?.reference, `Patient/${patient.id}`);
+    const empi = await p.deps.db.query<{ person_id: string | null }>('SELECT person_id FROM empi_record WHERE patient_key = $1', [patient.id]);
+    assert.ok(empi.rows[0]?.person_id, 'the Patient went through the EMPI seam in the worker');
+  });
+
+  it('answers a returning patient\'s unchanged Patient with its current version, as the synchronous path does', async () => {
+    const res = await post(visit('B001', { lab: { code: 'GLU-F', name: '空腹血糖(院内)', value: 126, unit: 'mg/dL' } }));
+    assert.equal(res.statusCode, 202, res.body);
+    const out = (await settled(res.headers['content-location'] as string)).json() as Bundle;
+    const [patient, , , obs] = out.entry!.map((e) => e.response!);
+    assert.deepEqual([patient.status, patient.location?.endsWith('/_history/1')], ['200 OK', true]);
+    assert.deepEqual([obs.status, obs.location?.endsWith('/_history/2')], ['200 OK', true], 'the same Observation in a new version');
+  });
+
+  it('ends a Bundle with an unmapped code in quarantine: 422 with the reasons at the status URL, then 200 once the mapping is confirmed', async () => {
+    const res = await post(visit('B002', { lab: { code: 'LX-43', name: '某院内特检项', value: 1.2, unit: 'mg/dL' } }));
+    assert.equal(res.statusCode, 202, res.body);
+    const url = res.headers['content-location'] as string;
+    const bad = await settled(url);
+    assert.equal(bad.statusCode, 422, bad.body);
+    const err = (bad.json() as OperationOutcome).issue.find((i) => i.severity === 'error')!;
+    assert.deepEqual([err.code, err.details?.coding?.[0], err.expression], ['code-invalid', { system: REASON, code: 'unmapped-code' }, ['Bundle.entry[3].resource.code']]);
+    const nothing = await p.deps.db.query(`SELECT 1 FROM fhir_resource WHERE institution_id = $1 AND content->'identifier' @> '[{"value":"B002"}]'`, [inst.id]);
+    assert.equal(nothing.rows.length, 0);
+    const confirm = await adminCall('POST', '/admin/terminology/confirm', { institution: inst.id, localSystem: LAB, localCode: 'LX-43', targetCode: '14682-9' });
+    assert.deepEqual(confirm.json(), { requeued: 1 });
+    const good = await settled(url);
+    assert.equal(good.statusCode, 200, good.body);
+    const obs = await read<Observation>((good.json() as Bundle).entry![3].response!.location!);
+    assert.deepEqual([obs.code.coding?.[0].code, obs.valueQuantity?.value], ['14682-9', 106.08]);
+  });
+
+  it('answers a re-post with the status URL of the unit landed before, processed once — also for a Bundle first posted synchronously', async () => {
+    const bundle = visit('B003');
+    const first = await post(bundle);
+    const url = first.headers['content-location'] as string;
+    const answer = (await settled(url)).json() as Bundle;
+    const again = await post(bundle);
+    assert.equal(again.statusCode, 202);
+    assert.equal(again.headers['content-location'], url);
+    assert.match(JSON.stringify(again.json()), /duplicate of landed unit \d+, already standardized/);
+    const now = await get(url);
+    assert.equal(now.statusCode, 200);
+    assert.deepEqual(now.json(), answer);
+    const versions = await p.deps.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM fhir_resource_history WHERE institution_id = $1 AND content->'identifier' @> '[{"value":"B003"}]'`, [inst.id]);
+    assert.equal(versions.rows[0].n, 1);
+    // Posted synchronously first: the status URL of the re-post answers what the synchronous answer said.
+    const sync = visit('B004');
+    const syncRes = await post(sync, {});
+    assert.equal(syncRes.statusCode, 200, syncRes.body);
+    const asyncRes = await post(sync);
+    assert.equal(asyncRes.statusCode, 202);
+    const status = await get(asyncRes.headers['content-location'] as string);
+    assert.equal(status.statusCode, 200);
+    const locations = (b: Bundle) => b.entry!.map((e) => [e.response?.status, e.response?.location, e.response?.etag]);
+    assert.deepEqual(locations(status.json()), locations(syncRes.json()));
+  });
+
+  it('leaves a Bundle landed without respond-async to its request (the worker does not race it), takes a respond-async one at once, and one re-posted async', async () => {
+    const ingest = ingestFor(p.deps);
+    await ingest.worker.stop();
+    try {
+      const syncLanded = await landFhirBundle(p.deps.db, inst.id, undefined, visit('B005'));
+      assert.equal(await ingest.drain(), 0, 'a synchronous request is processing it (or crashed: the worker takes it after two minutes)');
+      await landFhirBundle(p.deps.db, inst.id, undefined, visit('B006'), { respondAsync: true });
+      assert.equal(await ingest.drain(), 1);
+      // The sender re-posts asynchronously a Bundle its synchronous request left landed: the worker takes it now.
+      const res = await post(visit('B005'));
+      assert.equal(res.statusCode, 202, res.body);
+      assert.equal(unitOf(res.headers['content-location'] as string), syncLanded.unit.id);
+      assert.equal(await ingest.drain(), 1);
+      assert.equal((await statusOf(syncLanded.unit.id)).status, 'standardized');
+    } finally {
+      ingest.worker.start();
+    }
+  });
+
+  it('shows the status to the sending institution and operators only; DELETE (cancel) is refused', async () => {
+    const res = await post(visit('B007'));
+    const url = res.headers['content-location'] as string;
+    assert.equal((await settled(url)).statusCode, 200);
+    const other = await p.addInstitution('湖州另一卫生院');
+    assert.equal((await get(url, other.token)).statusCode, 404, 'another institution does not learn that the unit exists');
+    const clin = await adminCall('POST', '/admin/tokens', { role: 'clinician', institution: inst.id, user: 'dr-zhou' });
+    assert.equal((await get(url, clin.json().access_token)).statusCode, 403, 'a person of the institution is not its system');
+    assert.equal((await get(url, null)).statusCode, 401);
+    assert.equal((await get(url, admin)).statusCode, 200);
+    const op = await adminCall('POST', '/admin/tokens', { role: 'operator', user: 'op-wu' });
+    assert.equal((await get(url, op.json().access_token)).statusCode, 200);
+    assert.equal((await get('/ingest/units/999999999', admin)).statusCode, 404);
+    const del = await get(url, inst.token, 'DELETE');
+    assert.equal(del.statusCode, 405, del.body);
+    assert.equal(del.headers.allow, 'GET');
+    assert.equal((await get(url)).statusCode, 200, 'still there');
+  });
+
+  it('reconciles the feed counts: received = standardized + quarantined + duplicates, nothing pending', async () => {
+    const daily = (await adminCall('GET', `/admin/feeds/daily?institution=${inst.id}`)).json() as Array<{ received: number; standardized: number; quarantined: number; duplicates: number; pending: number }>;
+    const sum = (k: keyof (typeof daily)[0]) => daily.reduce((a, d) => a + d[k], 0);
+    // Bundles of 4 entries: B001 ×2, B002 (released, stored), B003 ×2, B004 ×2, B005 ×2, B006, B007.
+    assert.deepEqual([sum('received'), sum('standardized'), sum('quarantined'), sum('duplicates'), sum('pending')], [44, 32, 0, 12, 0]);
   });
 });

@@ -3,9 +3,12 @@ import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor, FhirRequest, FhirResponse } from '../fhir/context.ts';
 import type { WriteResult } from '../fhir/write.ts';
-import { duplicateBundleResponse, fhirUnitState, isIngestBundle, landFhirBundle, settleFhirBundle, type FhirLanding } from '../ingest/index.ts';
+import {
+  AHEAD_CAP, duplicateBundleResponse, fhirUnitState, isIngestBundle, landFhirBundle, settleFhirBundle, storedEntries, unitStatusReport, type FhirLanding,
+} from '../ingest/index.ts';
 import { quarantineOutcome, standardizeAndWrite, type FhirUnitResult } from '../standardize/index.ts';
 import type { AppDeps } from './deps.ts';
+import { ingestFor } from './ingest-runtime.ts';
 import { standardizationFor } from './standardization-runtime.ts';
 
 const RAW = Symbol('rawBody');
@@ -45,6 +48,11 @@ class SettledElsewhere extends Error {}
  * status commit in one transaction. The answer is a transaction-/batch-response with a location per entry, or, for a
  * quarantined unit, 422 with an OperationOutcome carrying the machine-readable reasons. A Bundle is one unit for
  * batch too (docs/INGEST.md). Other requests, and Bundles of people (clinicians, operators), go to the router.
+ *
+ * With `Prefer: respond-async` (FHIR asynchronous request pattern, https://hl7.org/fhir/R4/async.html) the Bundle is
+ * only landed — marked for the worker, which is woken and standardizes it in its next batch — and answered at once:
+ * 202 Accepted, `Content-Location` = the unit's status URL (`unitStatusAnswer`). A duplicate is answered the same
+ * way, with the status URL of the unit landed before (settled or not).
  */
 export async function landThenHandle(
   deps: AppDeps, request: FastifyRequest, actor: Actor, req: FhirRequest, handle: (req: FhirRequest) => Promise<FhirResponse>,
@@ -54,6 +62,11 @@ export async function landThenHandle(
   const bundle = req.body;
   // A Bundle of reads only carries nothing to ingest.
   if (bundle.entry?.length && bundle.entry.every((e) => e.request?.method === 'GET')) return handle(req);
+  if (prefersAsync(req.headers.prefer)) {
+    const landing = await landFhirBundle(deps.db, actor.institutionId, (request as WithRaw)[RAW], bundle, { respondAsync: true });
+    if (landing.status === 'landed') ingestFor(deps).worker.notify();
+    return accepted(statusUrl(deps, request, landing.unit.id), landing);
+  }
   const landing = await landFhirBundle(deps.db, actor.institutionId, (request as WithRaw)[RAW], bundle);
   if (landing.duplicate && landing.status !== 'landed') return duplicateAnswer(landing);
   const services = await standardizationFor(deps).services(deps.db);
@@ -61,7 +74,8 @@ export async function landThenHandle(
   try {
     result = await retryOnDeadlock(() => deps.db.transaction(async (tx) => {
       const r = await standardizeAndWrite(services, landing.unit, tx, bundle, deps.clock.now());
-      if (!(await settleFhirBundle(tx, landing.unit.id, r.standardized ? null : r.reasons))) throw new SettledElsewhere();
+      const refs = r.standardized ? r.entries.map((w) => (w?.resource ? `${w.resource.resourceType}/${w.resource.id}` : null)) : undefined;
+      if (!(await settleFhirBundle(tx, landing.unit.id, r.standardized ? null : r.reasons, refs))) throw new SettledElsewhere();
       return r;
     }));
   } catch (err) {
@@ -74,6 +88,93 @@ export async function landThenHandle(
   const representation = /return=representation/.test(req.headers.prefer ?? '');
   return { outcome: OK, resource: responseBundle(landing, result.entries, representation) };
 }
+
+/** RFC 7240 `Prefer: respond-async` (among other preferences, any case). */
+export function prefersAsync(prefer: string | undefined): boolean {
+  return !!prefer && prefer.split(',').some((p) => p.split(';')[0].trim().toLowerCase() === 'respond-async');
+}
+
+/** The path of a landed unit's status URL (the route is in ingest-routes.ts). */
+export const UNIT_STATUS_PATH = '/ingest/units/';
+
+/** Absolute status URL of a unit (HEALTHBRAIN_PUBLIC_URL behind a proxy, else the request's own scheme and host). */
+function statusUrl(deps: AppDeps, request: FastifyRequest, unitId: number): string {
+  return `${deps.config.publicUrl ?? `${request.protocol}://${request.host}`}${UNIT_STATUS_PATH}${unitId}`;
+}
+
+/** 202 Accepted + Content-Location (the FHIR async kick-off answer); the body says which unit and what happens next. */
+function accepted(url: string, landing: FhirLanding): FhirResponse {
+  const text = landing.status === 'landed'
+    ? `landed as unit ${landing.unit.id}${landing.duplicate ? ' (a duplicate of the unit landed before)' : ''}; standardized by the platform's worker — poll ${url}`
+    : `duplicate of landed unit ${landing.unit.id}, already ${landing.status}; not processed again — its outcome is at ${url}`;
+  return {
+    outcome: { resourceType: 'OperationOutcome', id: 'accepted', issue: [{ severity: 'information', code: 'informational', details: { text }, diagnostics: url }] },
+    headers: { 'content-location': url },
+  };
+}
+
+/** The answer of a unit's status URL: HTTP status, body, extra headers. */
+export interface UnitStatusAnswer {
+  status: number;
+  body: Bundle | OperationOutcome;
+  headers: Record<string, string>;
+}
+
+/**
+ * The status URL of a landed unit (FHIR asynchronous request pattern), for the institution that sent it or an
+ * operator (the route checks who asks; undefined = no such unit). While the unit waits for the worker: 202 with
+ * `X-Progress` (its place in the queue) and `Retry-After`. Standardized: 200 and, for a FHIR Bundle, the
+ * transaction-/batch-response the synchronous path answers — a location (`Type/id/_history/n`), etag and
+ * lastModified per posted entry, read back from the FHIR store's history by the version this unit wrote (not the
+ * resource itself: `return=representation` is not honoured asynchronously; each location is read through the FHIR API,
+ * where reads are audited). Quarantined: 422 and the OperationOutcome with the reasons, as the synchronous answer —
+ * a final, not a transient, error (4xx: a polling client stops). The verdict may change later: a quarantined unit
+ * released by a confirmed mapping, a patient's arrival or `reprocess` goes back to 202, then 200.
+ */
+export async function unitStatusAnswer(deps: AppDeps, unitId: number, isAllowed: (institutionId: string) => boolean): Promise<UnitStatusAnswer | undefined> {
+  const report = await unitStatusReport(deps.db, unitId);
+  if (!report || !isAllowed(report.institutionId)) return undefined;
+  if (report.status === 'landed') {
+    const ahead = report.ahead ?? 0;
+    const progress = `landed ${report.receivedAt.toISOString()}, waiting for standardization: ${ahead >= AHEAD_CAP ? `${AHEAD_CAP}+` : ahead} units ahead`;
+    return {
+      status: 202,
+      body: { resourceType: 'OperationOutcome', id: 'accepted', issue: [{ severity: 'information', code: 'informational', details: { text: progress } }] },
+      headers: { 'x-progress': progress, 'retry-after': '1' },
+    };
+  }
+  if (report.status === 'quarantined') return { status: 422, body: quarantineOutcome(report.reasons ?? [], report.id), headers: {} };
+  if (report.channel !== 'fhir') {
+    return { status: 200, body: { ...OK, issue: [{ severity: 'information', code: 'informational', details: { text: `landed unit ${report.id} standardized` } }] }, headers: {} };
+  }
+  const stored = await storedEntries(deps.db, report);
+  const type = report.bundleType === 'batch' ? 'batch-response' : 'transaction-response';
+  if (!stored) {
+    // Standardized before per-entry locations were recorded (migration 0211): say so for each entry.
+    const note = `standardized as landed unit ${report.id}; the locations of its entries were not recorded`;
+    return { status: 200, body: { resourceType: 'Bundle', type, entry: Array.from({ length: report.records }, () => ({ response: { status: '200 OK', outcome: info(note) } })) }, headers: {} };
+  }
+  return {
+    status: 200,
+    body: {
+      resourceType: 'Bundle', type,
+      entry: stored.map((e): BundleEntry => {
+        if (!e) return { response: { status: '200 OK', outcome: info(NOT_STORED) } };
+        const at = e.versionId === undefined ? `${e.resourceType}/${e.id}` : `${e.resourceType}/${e.id}/_history/${e.versionId}`;
+        return {
+          response: {
+            status: e.created ? '201 Created' : '200 OK', location: at,
+            ...(e.versionId === undefined ? {} : { etag: `W/"${e.versionId}"` }), ...(e.lastUpdated ? { lastModified: e.lastUpdated.toISOString() } : {}),
+          },
+        };
+      }),
+    },
+    headers: {},
+  };
+}
+
+const NOT_STORED = 'not stored: the submitting institution stands for it';
+const info = (text: string): OperationOutcome => ({ resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', details: { text } }] });
 
 /**
  * Runs the unit's transaction again when PostgreSQL chose it as a deadlock victim or refused it for serialization
@@ -115,7 +216,7 @@ function responseBundle(landing: FhirLanding, entries: Array<WriteResult | undef
     entry: entries.map((w): BundleEntry => {
       const r = w?.resource;
       if (!w || !r) {
-        return { response: { status: '200 OK', outcome: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', details: { text: 'not stored: the submitting institution stands for it' } }] } } };
+        return { response: { status: '200 OK', outcome: info(NOT_STORED) } };
       }
       return {
         ...(representation ? { resource: r } : {}),

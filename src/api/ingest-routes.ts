@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { findInstitution, listInstitutions } from '../auth/index.ts';
+import { findInstitution, listInstitutions, OPERATOR_ROLES } from '../auth/index.ts';
 import {
   addHl7Sender, CsvColumnsError, feedCounts, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
 } from '../ingest/index.ts';
 import { authenticate, requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
+import { UNIT_STATUS_PATH, unitStatusAnswer } from './ingest-fhir-hook.ts';
 import { closeIngest, ingestFor } from './ingest-runtime.ts';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
@@ -22,6 +23,11 @@ async function institutionOf(deps: AppDeps, request: FastifyRequest): Promise<st
  *
  *   POST /ingest/hl7                       institution token; body: one or more HL7 v2 messages → their ACKs (CR-separated)
  *   POST /ingest/csv?table=T&file=NAME     institution token; body: a core-table CSV, streamed → {received, landed, …}
+ *   GET  /ingest/units/:id                 the status URL of a landed unit (a `Prefer: respond-async` Bundle's
+ *                                          Content-Location): 202 + X-Progress while queued, then 200 + the
+ *                                          transaction-response, or 422 + the quarantine OperationOutcome. The sending
+ *                                          institution's system token, or an operator; another institution gets 404.
+ *   DELETE /ingest/units/:id               refused, 405: a landed unit is kept and counted (nothing is lost)
  *   GET  /admin/feeds[?institution=I]      per institution: received, standardized, quarantined, duplicates, last received
  *   GET  /admin/feeds/daily?institution=&day=YYYY-MM-DD   per institution and UTC day, with pending (the reconciliation)
  *   GET  /admin/quarantine?institution=&reason=&limit=   → {summary: [{institution_id, reason, units}], units: […]}
@@ -59,6 +65,28 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (err instanceof Error && /core table|empty CSV/.test(err.message)) throw new HttpError('bad-request', err.message);
       throw err;
     }
+  });
+
+  app.get<{ Params: { id: string } }>(`${UNIT_STATUS_PATH}:id`, async (request, reply) => {
+    const actor = await authenticate(deps, request);
+    const operator = !!actor.role && OPERATOR_ROLES.includes(actor.role);
+    if (!operator && !(actor.kind === 'system' && actor.institutionId)) {
+      throw new HttpError('forbidden', 'the status of a landed unit is for the institution that sent it (its system token) and operators');
+    }
+    const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : 0;
+    // Not the sender's: answered as if it did not exist (unit ids are sequential; their existence is not for others).
+    const answer = await unitStatusAnswer(deps, id, (institutionId) => operator || institutionId === actor.institutionId);
+    if (!answer) throw new HttpError('not-found', `no landed unit ${request.params.id} of yours`);
+    for (const [k, v] of Object.entries(answer.headers)) reply.header(k, v);
+    return reply.code(answer.status).type('application/fhir+json; charset=utf-8').send(JSON.stringify(answer.body));
+  });
+
+  // FHIR async lets a server refuse to cancel. Here the Bundle is landed: kept verbatim and counted in received =
+  // standardized + quarantined + duplicates; cancelling would lose it. A sender corrects by sending a corrected Bundle.
+  app.delete(`${UNIT_STATUS_PATH}:id`, async (request, reply) => {
+    await authenticate(deps, request);
+    reply.header('allow', 'GET');
+    throw new HttpError('method-not-allowed', 'a landed unit cannot be cancelled: it is kept and counted (nothing is lost); send a corrected Bundle instead');
   });
 
   app.get<{ Querystring: { institution?: string } }>('/admin/feeds', { preHandler }, async (request) => {

@@ -14,4 +14,7 @@ export { createIngest, type Ingest, type IngestOptions } from './service.ts';
 export { CsvColumnsError, CSV_CONTENT_TYPE, ingestCsv, tableFor, type CsvIngestOptions, type CsvSummary } from './csv/ingest-csv.ts';
 export { parseCsvUnit, type CsvRow } from './csv/parse-unit.ts';
 export { DATE_FORMATS, detectDateFormat, parseDate } from './csv/dates.ts';
-export { duplicateBundleResponse, fhirUnitState, isIngestBundle, landFhirBundle, settleFhirBundle, type FhirLanding } from './fhir-channel.ts';
+export {
+  AHEAD_CAP, duplicateBundleResponse, fhirUnitState, isIngestBundle, landFhirBundle, RESPOND_ASYNC, settleFhirBundle, storedEntries, unitStatusReport,
+  type FhirLanding, type StoredEntry, type UnitStatusReport,
+} from './fhir-channel.ts';

@@ -47,7 +47,12 @@ export interface QuarantineReason {
   element?: string;
 }
 
-export type StandardizeResult = { resources: Resource[] } | { quarantine: QuarantineReason[] };
+/**
+ * A unit standardized (its resources; for a unit of several source records — a FHIR Bundle — optionally what each
+ * record became, `Type/id` or null for one not stored: the worker records it with the unit's status, for the status
+ * URL of an asynchronously posted Bundle), or quarantined with its reasons.
+ */
+export type StandardizeResult = { resources: Resource[]; entryRefs?: Array<string | null> } | { quarantine: QuarantineReason[] };
 
 /**
  * The seam between landing and standardization: turns one landed unit into canonical FHIR resources, or says why it

@@ -131,7 +131,7 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
       // does one sent with `Prefer: respond-async` (meta RESPOND_ASYNC: answered 202, no request processes it).
       `SELECT ${UNIT_COLUMNS} FROM landed_unit
         WHERE status = 'landed'
-          AND (channel <> 'fhir' OR attempts > 0 OR processed_at IS NOT NULL OR false
+          AND (channel <> 'fhir' OR attempts > 0 OR processed_at IS NOT NULL OR meta @> '{"respond": "async"}'
                OR received_at < now() - interval '2 minutes')
         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [options.batchSize ?? DEFAULT_BATCH_SIZE],
