@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { DiagnosticReport, Patient, Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../store/index.ts';
 import { openTestDb } from '../../test/support/db.ts';
 import { applyWrites } from '../fhir/write.ts';
@@ -175,4 +175,35 @@ test('a batch redone unit by unit holds and releases exactly as the whole batch 
   assert.deepEqual(units.map((u) => u.status), ['landed', 'landed', 'quarantined', 'landed', 'standardized']);
   for (const i of [0, 1, 3]) assert.deepEqual([units[i].attempts, units[i].reasons], [0, null]);
   assert.deepEqual(held, [[1, 'code|…|ZZ-99'], [2, 'patient|Q2'], [3, 'patient|Q4']]);
+});
+
+test('a batch reads the patient register and its reports\' members ahead in one statement each; what its earlier units register or list, later ones see', async () => {
+  const inst = 'H-BATCH-6';
+  const std = createStandardizer(services);
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter([]) }); // the batch below is its units alone
+  const lab = (id: string, mrn: string, report = 'R1') => csvInput(inst, 'lab_result', {
+    org_code: inst, record_id: id, patient_local_id: mrn, visit_id: 'V1', report_id: report, item_code: 'HGB', item_name: '血红蛋白', value: '13.2', unit: 'g/dL', report_time: '2024-03-05 10:00:00',
+  });
+  // An earlier batch: patient K1 and one item of report R1.
+  await landUnits(db, [csvInput(inst, 'patient', patientRow(inst, 'K1')), lab('A0', 'K1')]);
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter([]) });
+  await landUnits(db, [
+    lab('A1', 'K1'), lab('A2', 'K1'), lab('B1', 'K2', 'R2'), csvInput(inst, 'patient', patientRow(inst, 'K2')), lab('B2', 'K2', 'R2'), lab('C1', 'K3', 'R3'), lab('A3', 'K1'),
+  ]);
+  const spied = counting({ lookups: /FROM std_patient_ref/, members: /std_report_member/ });
+  const written: Resource[][] = [];
+  assert.equal(await standardizeBatch(spied.db, { standardize: std, writeBatch: storeWriter(written) }), 7);
+  assert.deepEqual(spied.counts, { lookups: 1, members: 2 }, 'one read of the register, one read and one insert of report members');
+  assert.deepEqual((await statuses(inst)).slice(2), ['standardized', 'standardized', 'landed', 'standardized', 'standardized', 'quarantined', 'standardized']);
+  const reports = written.flat().filter((r): r is DiagnosticReport => r.resourceType === 'DiagnosticReport');
+  const r1 = reports.filter((r) => r.id === reports[0].id);
+  assert.deepEqual(r1.map((r) => r.result?.length), [2, 3, 4], 'R1 lists its earlier item and each new one in turn');
+  assert.equal(reports.filter((r) => r.id !== reports[0].id).length, 1, 'R2 once (B2); B1 waits for K2; R3 never (K3 unknown)');
+  const { rows } = await db.query<{ report_id: string; n: string }>(
+    `SELECT report_id, count(*) AS n FROM std_report_member WHERE institution_id = $1 GROUP BY 1 ORDER BY 1`, [inst]);
+  assert.deepEqual(rows.map((r) => [r.report_id, Number(r.n)]), [['R1', 4], ['R2', 1]], 'the batch\'s memberships written');
+  // B1, released by K2's arrival, is done again and joins R2.
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter(written) });
+  assert.equal((await statuses(inst))[4], 'standardized');
+  assert.equal(written.flat().filter((r): r is DiagnosticReport => r.resourceType === 'DiagnosticReport').at(-1)?.result?.length, 2);
 });

@@ -32,6 +32,20 @@ export interface PatientRef {
   birthDate?: string;
 }
 
+/**
+ * What a worker batch read ahead for all its units at once (createStandardizer, batched mode): the patient register
+ * and report membership its units will look up. Units standardized later in the batch see what earlier ones changed:
+ * registrations through the transaction's patient cache (consulted first), memberships through `members` itself.
+ */
+export interface ReadAhead {
+  /** institution \u0001 MRN read ahead and not registered then: a lookup of one the batch has not registered reads nothing. */
+  unregistered: Set<string>;
+  /** institution \u0001 report id → the Observation ids listed under it, this batch's included. */
+  members: Map<string, Set<string>>;
+  /** Memberships added by this batch's units, [institution, report id, Observation id]: written at its end, one statement. */
+  newMembers: Array<[string, string, string]>;
+}
+
 /** The state of standardizing one landed unit: its reasons to quarantine and the resources produced so far. */
 export class UnitContext {
   readonly tx: Queryable;
@@ -51,9 +65,12 @@ export class UnitContext {
    * standardized). Scoped to the transaction object: it dies with it, so a rolled-back batch leaves no stale entry.
    */
   readonly #cache?: Map<string, PatientRef>;
+  /** The batch's read-ahead (batched mode only). */
+  readonly ahead?: ReadAhead;
 
-  constructor(tx: Queryable, unit: LandedUnit, services: StandardizeServices, cache?: Map<string, PatientRef>) {
+  constructor(tx: Queryable, unit: LandedUnit, services: StandardizeServices, cache?: Map<string, PatientRef>, ahead?: ReadAhead) {
     this.#cache = cache;
+    this.ahead = ahead;
     this.tx = tx;
     this.unit = unit;
     this.services = services;
@@ -151,11 +168,13 @@ export class UnitContext {
     if (!m) return this.fail('missing-required', `${element} (local patient id) is empty`, element);
     const here = this.#patients.get(m) ?? this.#cache?.get(`${this.institutionId}\u0001${m}`);
     if (here) return here;
+    const unknown = () => this.fail('unknown-patient', `unknown patient_local_id: ${m}`, element, { patient: { mrn: m } });
+    if (this.ahead?.unregistered.has(`${this.institutionId}\u0001${m}`)) return unknown();
     const { rows } = await this.tx.query<{ patient_key: string; birth_date: string | null }>(
       `SELECT patient_key, birth_date FROM std_patient_ref WHERE institution_id = $1 AND mrn = $2`,
       [this.institutionId, m],
     );
-    if (!rows[0]) return this.fail('unknown-patient', `unknown patient_local_id: ${m}`, element, { patient: { mrn: m } });
+    if (!rows[0]) return unknown();
     const ref = { id: rows[0].patient_key, reference: `Patient/${rows[0].patient_key}`, birthDate: rows[0].birth_date ?? undefined };
     this.#patients.set(m, ref);
     this.#cache?.set(`${this.institutionId}\u0001${m}`, ref);

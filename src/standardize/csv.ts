@@ -1,5 +1,5 @@
 import type { CodeableConcept, EpisodeOfCare } from '@medplum/fhirtypes';
-import { parseCsvUnit, type CsvRow } from '../ingest/index.ts';
+import { parseCsvUnit, type CsvRow, type LandedUnit } from '../ingest/index.ts';
 import { coreTable } from '../standards/core-tables.ts';
 import { bphsSystem, SYSTEMS } from '../terminology/index.ts';
 import { codedObservation, condition, diagnosticReport, encounter, encounterRef, immunization, medicationRequest, procedure, quantityObservation, type EncounterClass } from './clinical.ts';
@@ -23,7 +23,7 @@ import { memberResults } from './report-members.ts';
 export async function standardizeCsv(ctx: UnitContext): Promise<void> {
   let row: CsvRow;
   try {
-    row = parseCsvUnit(ctx.unit);
+    row = parsed.get(ctx.unit) ?? parseCsvUnit(ctx.unit);
   } catch (err) {
     ctx.fail(/unknown core table/.test(String(err)) ? 'unknown-table' : 'unparseable', err instanceof Error ? err.message : String(err));
     return;
@@ -36,6 +36,25 @@ export async function standardizeCsv(ctx: UnitContext): Promise<void> {
   }
   if (ctx.reasons.length) return;
   await handler(ctx, row.values, row);
+}
+
+/** Rows parsed ahead by `csvLookups` (the batch's read-ahead), read once: the standardizer reuses them. */
+const parsed = new WeakMap<LandedUnit, CsvRow>();
+
+/**
+ * What standardizing this row will look up, read ahead for a whole batch: the local patient id of a clinical row
+ * (not of a patient row, which registers it) and a lab row's report id. Nothing for a row that does not parse.
+ */
+export function csvLookups(unit: LandedUnit): { mrn?: string; reportId?: string } {
+  let row: CsvRow;
+  try {
+    row = parseCsvUnit(unit);
+  } catch {
+    return {};
+  }
+  parsed.set(unit, row);
+  if (row.table === 'patient' || !HANDLERS[row.table]) return {};
+  return { mrn: row.values.patient_local_id?.trim() || undefined, reportId: row.table === 'lab_result' ? row.values.report_id?.trim() || undefined : undefined };
 }
 
 type Handler = (ctx: UnitContext, v: Record<string, string>, row: CsvRow) => Promise<void>;

@@ -1,6 +1,6 @@
 import { Hl7Message, type Hl7Segment } from '@medplum/core';
 import type { CodeableConcept, ServiceRequest } from '@medplum/fhirtypes';
-import { decodeUnit } from '../ingest/index.ts';
+import { decodeUnit, type LandedUnit } from '../ingest/index.ts';
 import { condition, diagnosticReport, encounter, encounterRef, medicationRequest, quantityObservation, type EncounterClass } from './clinical.ts';
 import type { UnitContext } from './context.ts';
 import { mrnSystem } from './ids.ts';
@@ -16,8 +16,7 @@ import { buildPatient } from './patient.ts';
 export async function standardizeHl7(ctx: UnitContext): Promise<void> {
   let msg: Hl7Message;
   try {
-    // Real senders end segments with CR, LF or CRLF; @medplum/hl7 splits on CR.
-    msg = Hl7Message.parse(decodeUnit(ctx.unit).replace(/\r\n|\n/g, '\r').replace(/\r+$/, ''));
+    msg = parsed.get(ctx.unit) ?? parseHl7(ctx.unit);
   } catch (err) {
     return void ctx.fail('unparseable', `HL7 v2: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -37,6 +36,30 @@ export async function standardizeHl7(ctx: UnitContext): Promise<void> {
     default:
       return void ctx.fail('unsupported-message', `HL7 v2 message type ${type}`, 'MSH-9');
   }
+}
+
+// Real senders end segments with CR, LF or CRLF; @medplum/hl7 splits on CR.
+const parseHl7 = (unit: LandedUnit): Hl7Message => Hl7Message.parse(decodeUnit(unit).replace(/\r\n|\n/g, '\r').replace(/\r+$/, ''));
+
+/** Messages parsed ahead by `hl7Lookups` (the batch's read-ahead), parsed once: the standardizer reuses them. */
+const parsed = new WeakMap<LandedUnit, Hl7Message>();
+
+/**
+ * What standardizing this message will look up, read ahead for a whole batch: the local patient id (PID-3) of an
+ * ORU^R01 or ORM^O01 (an ADT registers its patient). Nothing for a message that does not parse.
+ */
+export function hl7Lookups(unit: LandedUnit): { mrn?: string } {
+  let msg: Hl7Message;
+  try {
+    msg = parseHl7(unit);
+  } catch {
+    return {};
+  }
+  parsed.set(unit, msg);
+  if (msg.header?.name !== 'MSH') return {};
+  const type = `${msg.header.getField(9).getComponent(1)}^${msg.header.getField(9).getComponent(2)}`.toUpperCase();
+  const pid = type === 'ORU^R01' || type === 'ORM^O01' ? msg.getSegment('PID') : undefined;
+  return { mrn: (pid ? pidIds(pid).mrn : undefined)?.trim() || undefined };
 }
 
 const s = (seg: Hl7Segment | undefined, field: number, comp = 1, rep = 0): string =>

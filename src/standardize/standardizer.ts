@@ -2,10 +2,11 @@ import type { BatchEnd, LandedUnit, StandardizeResult, Standardizer } from '../i
 import type { Db, Queryable } from '../store/index.ts';
 import type { Patient } from '@medplum/fhirtypes';
 import { CodeMapper, holdKey, holdUnit, Terminology } from '../terminology/index.ts';
-import { UnitContext, type PatientRef, type StandardizeServices } from './context.ts';
-import { standardizeCsv } from './csv.ts';
+import { UnitContext, type PatientRef, type ReadAhead, type StandardizeServices } from './context.ts';
+import { csvLookups, standardizeCsv } from './csv.ts';
 import { standardizeFhir } from './fhir-bundle.ts';
-import { standardizeHl7 } from './hl7.ts';
+import { hl7Lookups, standardizeHl7 } from './hl7.ts';
+import { readMembers, writeMembers } from './report-members.ts';
 import type { StdReason } from './reasons.ts';
 import { canonical, unchangedPatients } from './unchanged.ts';
 
@@ -35,6 +36,10 @@ interface BatchState {
   held: Map<number, { institutionId: string; keys: Set<string> }>;
   /** Units of `held` a later unit of the batch released: the worker leaves them 'landed'. */
   released: Set<number>;
+  /** The batch's units, until its first unit reads ahead what all of them will look up (`ahead`). */
+  units?: readonly LandedUnit[];
+  /** A whole worker batch's read-ahead (the units were given to `beginBatch`). */
+  ahead?: ReadAhead;
 }
 
 /**
@@ -59,7 +64,12 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
   const standardize = async (unit: LandedUnit, tx: Queryable): Promise<StandardizeResult> => {
     let state = states.get(tx);
     if (!state) states.set(tx, (state = newState(false)));
-    const ctx = new UnitContext(tx, unit, services, state.refs);
+    if (state.units) {
+      const units = state.units;
+      state.units = undefined;
+      await readAhead(tx, state, units);
+    }
+    const ctx = new UnitContext(tx, unit, services, state.refs, state.ahead);
     let entries: Array<string | undefined> | undefined;
     switch (unit.channel) {
       case 'csv':
@@ -80,8 +90,10 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
     return entries && 'resources' in result ? { ...result, entryRefs: entries.map((ref) => ref ?? null) } : result;
   };
   return Object.assign(standardize, {
-    beginBatch(tx: Queryable, _units?: readonly LandedUnit[]): void {
-      states.set(tx, newState(true));
+    beginBatch(tx: Queryable, units?: readonly LandedUnit[]): void {
+      const state = newState(true);
+      if (units?.length) Object.assign(state, { units, ahead: { unregistered: new Set(), members: new Map(), newMembers: [] } });
+      states.set(tx, state);
       services.mapper.defer(tx);
     },
     async endBatch(tx: Queryable): Promise<BatchEnd> {
@@ -93,6 +105,7 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
         // transaction are wrong; throwing makes the worker redo the units (the negative cache no longer has them).
         throw new Error(`local codes mapped meanwhile: ${stale.map((c) => `${c.system}|${c.code}`).join(', ')}`);
       }
+      if (state?.ahead) await writeMembers(tx, state.ahead);
       if (state?.held.size) await holdUnits(tx, state.held);
       const released = [...(state?.released ?? [])];
       if (!state?.toMatch.size || !services.matchPatient) return { released };
@@ -107,6 +120,38 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
 const newState = (batched: boolean): BatchState => ({
   batched, refs: new Map(), toMatch: new Map(), produced: new Map(), held: new Map(), released: new Set(),
 });
+
+/**
+ * Reads ahead, in one statement each, what the batch's units will look up: the patient register entries of the local
+ * patient ids of its clinical rows and messages (found → the transaction's patient cache, as a lookup puts them; not
+ * found → `unregistered`, so that their lookups read nothing), and the members of its lab rows' reports. What a unit
+ * would look up that is not read ahead (a FHIR Bundle's patients) is read at its lookup, as without a batch.
+ */
+async function readAhead(tx: Queryable, state: BatchState, units: readonly LandedUnit[]): Promise<void> {
+  const ahead = state.ahead!;
+  const patients = new Map<string, [string, string]>();
+  const reports: Array<[string, string]> = [];
+  for (const u of units) {
+    const l: { mrn?: string; reportId?: string } = u.channel === 'csv' ? csvLookups(u) : u.channel === 'hl7-mllp' || u.channel === 'hl7-http' ? hl7Lookups(u) : {};
+    if (l.mrn) patients.set(`${u.institutionId}\u0001${l.mrn}`, [u.institutionId, l.mrn]);
+    if (l.reportId) reports.push([u.institutionId, l.reportId]);
+  }
+  if (patients.size) {
+    const pairs = [...patients.values()];
+    const { rows } = await tx.query<{ institution_id: string; mrn: string; patient_key: string; birth_date: string | null }>(
+      `SELECT r.institution_id, r.mrn, r.patient_key, r.birth_date
+         FROM std_patient_ref r JOIN unnest($1::text[], $2::text[]) AS x(institution_id, mrn) USING (institution_id, mrn)`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    );
+    for (const r of rows) {
+      const key = `${r.institution_id}\u0001${r.mrn}`;
+      patients.delete(key);
+      state.refs.set(key, { id: r.patient_key, reference: `Patient/${r.patient_key}`, birthDate: r.birth_date ?? undefined });
+    }
+    for (const key of patients.keys()) ahead.unregistered.add(key);
+  }
+  await readMembers(tx, ahead, reports);
+}
 
 /** The holds of a batch's quarantined units, in one statement (sorted: concurrent workers take the keys in one order). */
 async function holdUnits(tx: Queryable, held: BatchState['held']): Promise<void> {
