@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- ingest [--rows N] [--messages M] [--connections C] [--bundles B] [--bundle-size S] [--senders F]`
+ * `npm run bench -- ingest [--rows N] [--messages M] [--connections C] [--bundles B] [--bundle-size S] [--senders F] [--async]`
  *
  * Issue 4's ingestion benchmark, per channel, through the real channel code on the configured database (PostgreSQL
  * when DATABASE_URL is set — the target platform for the figures; PGlite otherwise):
  *   CSV   core-table rows streamed through `ingestCsv` (as POST /ingest/csv does)            target ≥ 20,000 rows/s
  *   HL7   ADT/ORU messages over real MLLP sockets, C senders each waiting for its ACK          target ≥ 2,000 msg/s
  *   FHIR  institution Bundles through the HTTP app (landing + standardization + EMPI + FHIR store), F senders   target ≥ 5,000 res/s
+ *         (`--async`: posted with `Prefer: respond-async` — acknowledged 202 after landing, standardized by the worker)
  * Each is compared with a raw COPY of the rows it produced into an index-free table (the physical limit), and the
  * CSV run is repeated at 1/4 size to show that memory does not grow with file size.
  */
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import pino from 'pino';
-import { addHl7Sender, createIngest, ingestCsv, landFhirBundle } from '../src/ingest/index.ts';
+import { addHl7Sender, createIngest, ingestCsv, IngestWorker, landFhirBundle } from '../src/ingest/index.ts';
 import { openDb, type Db } from '../src/store/index.ts';
 import { benchCounty, benchCsvCounty, benchHl7County, mllpSend } from './ingest-e2e.ts';
 
@@ -189,8 +190,13 @@ function fhirBundle(sender: number, b: number, size: number, checkChar: (first17
  * inject: no socket), each waiting for its answer before the next, as a hospital's interface engine does. Prints
  * resources/s, the CPU per resource of node and of the PostgreSQL backends (the figure that holds on a busy machine),
  * then the landing step alone and a raw COPY of the same resources.
+ *
+ * `respondAsync` (`--async`): the Bundles are posted with `Prefer: respond-async` — each answered 202 once landed —
+ * and the platform's own worker (the one the server runs) standardizes them meanwhile. Prints the acknowledged rate
+ * (the 202s), then the end-to-end rate once the worker has settled every unit (time from the first post), each with
+ * its ratio to the raw COPY, and what the status URLs answer at the end.
  */
-async function benchFhir(db: Db, bundles: number, size: number, senders: number): Promise<void> {
+async function benchFhir(db: Db, bundles: number, size: number, senders: number, respondAsync = false, workers?: { n: number; batch: number }): Promise<void> {
   const { openTestPlatform } = await import('../src/api/testing.ts');
   const { residentIdCheckChar } = await import('../src/standards/index.ts');
   const { cpuSeconds } = await import('./store.ts');
@@ -208,13 +214,33 @@ async function benchFhir(db: Db, bundles: number, size: number, senders: number)
     }
     const per = Math.ceil(bundles / senders);
     const bodies = insts.map((_, s) => Array.from({ length: per }, (_, b) => fhirBundle(s, b, size, residentIdCheckChar)));
-    const post = (token: string, payload: string) => p.app.inject({ method: 'POST', url: '/fhir', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' }, payload });
+    const prefer: Record<string, string> = respondAsync ? { prefer: 'respond-async' } : {};
+    const post = (token: string, payload: string) => p.app.inject({ method: 'POST', url: '/fhir', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...prefer }, payload });
+    const ids = insts.map((i) => i.id);
+    const pending = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM landed_unit WHERE institution_id = ANY($1::text[]) AND status = 'landed'`, [ids])).rows[0].n;
+    /** Until the worker has settled every unit of the bench's institutions (polled every 20 ms; bounded). */
+    const drained = async () => {
+      for (let i = 0; i < 30_000 && (await pending()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    };
     // Warm-up (terminology cache, EMPI model, validators' JIT) on a Bundle of its own, not counted.
     await post(insts[0].token, fhirBundle(senders, 0, size, residentIdCheckChar));
+    if (respondAsync) await drained();
+    // `--workers N [--worker-batch B]`: the platform's worker replaced by N worker loops of B units a batch (what N
+    // server nodes' workers do on one database: FOR UPDATE SKIP LOCKED shares the queue), with the platform's options.
+    const extra: IngestWorker[] = [];
+    if (respondAsync && workers) {
+      const { ingestFor, fhirStoreWriter } = await import('../src/api/ingest-runtime.ts');
+      const { StandardizationRuntime, empiHooks } = await import('../src/standardize/index.ts');
+      await ingestFor(p.deps).worker.stop();
+      const standardize = new StandardizationRuntime(empiHooks()).standardize;
+      for (let i = 0; i < workers.n; i++) extra.push(new IngestWorker(db, { standardize, ...fhirStoreWriter(() => new Date()), batchSize: workers.batch, idleMs: 20 }));
+      for (const w of extra) w.start();
+    }
     const backends = db.engine === 'postgres'
       ? [...new Set((await Promise.all(Array.from({ length: 8 }, () => db.transaction(async (tx) => (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)')).rows[0].pid)))))]
       : [];
     const statuses: Record<number, number> = {};
+    const statusUrls: Array<{ url: string; token: string }> = [];
     const cpu0 = await cpuSeconds(backends);
     // Timed without `measured`: its forced full GC every second would be a third of the CPU this phase measures.
     const start = performance.now();
@@ -222,16 +248,32 @@ async function benchFhir(db: Db, bundles: number, size: number, senders: number)
       for (const payload of bodies[s]) {
         const res = await post(inst.token, payload);
         statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+        if (res.headers['content-location']) statusUrls.push({ url: String(res.headers['content-location']), token: inst.token });
       }
     }));
+    const ackSecs = (performance.now() - start) / 1000;
+    const backlog = respondAsync ? await pending() : 0;
+    if (respondAsync) await drained();
     const secs = (performance.now() - start) / 1000;
+    for (const w of extra) await w.stop();
     const heapMb = process.memoryUsage().heapUsed / 1048576;
     const cpu1 = await cpuSeconds(backends);
     const resources = per * senders * Math.max(1, Math.round(size / 10)) * 10;
     const nodeUs = ((cpu1.node - cpu0.node) / resources) * 1e6;
     const pgUs = ((cpu1.pg - cpu0.pg) / resources) * 1e6;
     const { rows: stored } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM fhir_resource WHERE institution_id = ANY($1::text[])`, [insts.map((i) => i.id)]);
-    console.log(`FHIR  ${fmt(resources)} resources in ${per * senders} transaction Bundles of ${size} from ${senders} institutions at once in ${secs.toFixed(2)} s = ${fmt(resources / secs)} resources/s standardized and stored (HTTP ${JSON.stringify(statuses)}; ${fmt(stored[0].n)} current resources) · heap ${heapMb.toFixed(0)} MB at the end`);
+    if (respondAsync) {
+      if (workers) console.log(`FHIR  async: ${workers.n} worker loop(s) of ${workers.batch} units a batch instead of the platform's one`);
+      console.log(`FHIR  async: ${fmt(resources)} resources in ${per * senders} transaction Bundles of ${size} from ${senders} institutions at once, Prefer: respond-async — acknowledged in ${ackSecs.toFixed(2)} s = ${fmt(resources / ackSecs)} resources/s (HTTP ${JSON.stringify(statuses)}; ${backlog} Bundles still queued for the worker then)`);
+      const finals: Record<number, number> = {};
+      for (const { url, token } of statusUrls) {
+        const res = await p.app.inject({ method: 'GET', url: new URL(url).pathname, headers: { authorization: `Bearer ${token}` } });
+        finals[res.statusCode] = (finals[res.statusCode] ?? 0) + 1;
+      }
+      console.log(`FHIR  async: standardized and stored by the worker ${secs.toFixed(2)} s after the first post = ${fmt(resources / secs)} resources/s end to end (status URLs then: HTTP ${JSON.stringify(finals)}; ${fmt(stored[0].n)} current resources) · heap ${heapMb.toFixed(0)} MB at the end`);
+    } else {
+      console.log(`FHIR  ${fmt(resources)} resources in ${per * senders} transaction Bundles of ${size} from ${senders} institutions at once in ${secs.toFixed(2)} s = ${fmt(resources / secs)} resources/s standardized and stored (HTTP ${JSON.stringify(statuses)}; ${fmt(stored[0].n)} current resources) · heap ${heapMb.toFixed(0)} MB at the end`);
+    }
     console.log(`FHIR  CPU per resource: node ${nodeUs.toFixed(0)} µs${backends.length ? ` + PostgreSQL ${pgUs.toFixed(0)} µs → ${fmt(2e6 / (nodeUs + pgUs))} resources/s if both had 2 idle cores to themselves` : ' (PGlite: the database runs inside node)'} (load average ${loadavg()[0].toFixed(1)})`);
     // The landing step alone (what the channel adds in front of standardization), on fresh copies of the Bundles.
     const fresh = bodies.flat().map((b) => b.replace('"transaction"', '"batch"'));
@@ -244,7 +286,9 @@ async function benchFhir(db: Db, bundles: number, size: number, senders: number)
     const t0 = performance.now();
     await db.copyFrom('copy_fhir', ['id', 'resource_type', 'content'], rows);
     const copyRate = rows.length / ((performance.now() - t0) / 1000);
-    console.log(`FHIR  raw COPY of the same resources ${fmt(copyRate)} rows/s · ratio ${((resources / secs) / copyRate).toFixed(3)}`);
+    console.log(
+      `FHIR  raw COPY of the same resources ${fmt(copyRate)} rows/s · ratio ${respondAsync ? `acknowledged ${((resources / ackSecs) / copyRate).toFixed(3)}, end to end ` : ''}${((resources / secs) / copyRate).toFixed(3)}`,
+    );
   } finally {
     await p.close();
   }
@@ -270,7 +314,8 @@ export async function run(args: string[]): Promise<void> {
     }
     if (only === 'csv-landing') await benchCsv(db, arg(args, 'rows', 200_000));
     if (only === 'hl7-landing') await benchMllp(db, arg(args, 'messages', 20_000), arg(args, 'connections', 16));
-    if (!only || only === 'fhir') await benchFhir(db, arg(args, 'bundles', 60), arg(args, 'bundle-size', 100), arg(args, 'senders', 4));
+    if (!only || only === 'fhir') await benchFhir(db, arg(args, 'bundles', 60), arg(args, 'bundle-size', 100), arg(args, 'senders', 4), args.includes('--async'),
+      args.includes('--workers') ? { n: arg(args, 'workers', 1), batch: arg(args, 'worker-batch', 500) } : undefined);
   } finally {
     if (schema) await db.exec(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
     await db.close();
