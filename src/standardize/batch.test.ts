@@ -207,3 +207,32 @@ test('a batch reads the patient register and its reports\' members ahead in one 
   assert.equal((await statuses(inst))[4], 'standardized');
   assert.equal(written.flat().filter((r): r is DiagnosticReport => r.resourceType === 'DiagnosticReport').at(-1)?.result?.length, 2);
 });
+
+test('a batch\'s patient registrations are one statement: the register as the upserts one by one would leave it, and what waited released', async () => {
+  const inst = 'H-BATCH-7';
+  const std = createStandardizer(services);
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter([]) }); // the batch below is its units alone
+  const lab = (id: string, mrn: string) => csvInput(inst, 'lab_result', {
+    org_code: inst, record_id: id, patient_local_id: mrn, visit_id: 'V1', report_id: `R-${id}`, item_code: 'HGB', item_name: '血红蛋白', value: '13.2', unit: 'g/dL', report_time: '2024-03-05 10:00:00',
+  });
+  // An earlier batch: a row of P1 before P1 is known — held.
+  await landUnits(db, [lab('E1', 'P1')]);
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter([]) });
+  const landed = await landUnits(db, [
+    csvInput(inst, 'patient', patientRow(inst, 'P1', { record_id: 'A' })), lab('E2', 'P9'), csvInput(inst, 'patient', patientRow(inst, 'P1', { record_id: 'B', birth_date: '1956-03-09', id_number: '' })),
+  ]);
+  // An older hold for P1 of a unit that comes AFTER P1's registration in the batch: deleted by it, not releasing it.
+  await db.query(`INSERT INTO std_held (institution_id, hold_key, unit_id) VALUES ($1, 'patient|P1', $2)`, [inst, landed[1].id]);
+  const spied = counting({ registrations: /INSERT INTO std_patient_ref/ });
+  assert.equal(await standardizeBatch(spied.db, { standardize: std, writeBatch: storeWriter([]) }), 3);
+  assert.deepEqual(spied.counts, { registrations: 1 });
+  const units = (await db.query<{ status: string; attempts: number }>(`SELECT status, attempts FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst])).rows;
+  assert.deepEqual(units.map((u) => [u.status, u.attempts]), [['landed', 0], ['standardized', 1], ['quarantined', 1], ['standardized', 1]]);
+  const { rows: [ref] } = await db.query<{ first_unit: string; birth_date: string }>(
+    `SELECT first_unit, birth_date::text AS birth_date FROM std_patient_ref WHERE institution_id = $1 AND mrn = 'P1'`, [inst]);
+  assert.deepEqual([Number(ref.first_unit), ref.birth_date], [landed[0].id, '1956-03-09']);
+  const held = (await db.query<{ hold_key: string; unit_id: string }>(`SELECT hold_key, unit_id FROM std_held WHERE institution_id = $1`, [inst])).rows;
+  assert.deepEqual(held.map((h) => [h.hold_key, Number(h.unit_id)]), [['patient|P9', landed[1].id]]);
+  await drainQueue(db, { standardize: std, writeBatch: storeWriter([]) });
+  assert.deepEqual(await statuses(inst), ['standardized', 'standardized', 'quarantined', 'standardized']);
+});

@@ -38,8 +38,15 @@ export interface PatientRef {
  * registrations through the transaction's patient cache (consulted first), memberships through `members` itself.
  */
 export interface ReadAhead {
-  /** institution \u0001 MRN read ahead and not registered then: a lookup of one the batch has not registered reads nothing. */
+  /** institution \u0001 MRN read ahead and not registered (yet): a lookup of one reads nothing; registering one is its first. */
   unregistered: Set<string>;
+  /** institution \u0001 MRN read ahead and found registered, or registered by this batch. */
+  registered: Set<string>;
+  /**
+   * This batch's registrations of MRNs it read ahead, in unit order: the register upserted and what waited for the
+   * patients registered for the first time released at its end, in one statement (writeRegistrations).
+   */
+  registrations: Array<{ institutionId: string; mrn: string; patientKey: string; birthDate: string | null; unitId: number; fresh: boolean }>;
   /** institution \u0001 report id → the Observation ids listed under it, this batch's included. */
   members: Map<string, Set<string>>;
   /** Memberships added by this batch's units, [institution, report id, Observation id]: written at its end, one statement. */
@@ -137,6 +144,21 @@ export class UnitContext {
     if (!this.#registered.length) return { fresh: new Set(), held: [] };
     const last = new Map(this.#registered.map((r) => [r.mrn, r.patient])); // a later Patient of the same MRN wins
     const mrns = [...last.keys()];
+    const key = (mrn: string) => `${this.institutionId}\u0001${mrn}`;
+    const ahead = this.ahead;
+    if (ahead && mrns.every((m) => ahead.unregistered.has(key(m)) || ahead.registered.has(key(m)))) {
+      // Read ahead: whether each is registered for the first time is known here; written at the end of the batch.
+      const fresh = new Set<string>();
+      for (const [mrn, patient] of last) {
+        if (ahead.unregistered.delete(key(mrn))) fresh.add(mrn);
+        ahead.registered.add(key(mrn));
+        ahead.registrations.push({
+          institutionId: this.institutionId, mrn, patientKey: patient.id!, birthDate: patient.birthDate ?? null, unitId: this.unit.id, fresh: fresh.has(mrn),
+        });
+        this.#cache?.set(key(mrn), { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
+      }
+      return { fresh, held: [] };
+    }
     const { rows } = await this.tx.query<{ mrn: string | null; held: number | null }>(
       `WITH input AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) AS x(mrn, patient_key, birth_date, hold_key)),
        ins AS (

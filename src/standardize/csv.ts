@@ -42,10 +42,10 @@ export async function standardizeCsv(ctx: UnitContext): Promise<void> {
 const parsed = new WeakMap<LandedUnit, CsvRow>();
 
 /**
- * What standardizing this row will look up, read ahead for a whole batch: the local patient id of a clinical row
- * (not of a patient row, which registers it) and a lab row's report id. Nothing for a row that does not parse.
+ * What standardizing this row will look up, read ahead for a whole batch: the local patient id of a clinical row, or
+ * of a patient row (which registers it), and a lab row's report id. Nothing for a row that does not parse.
  */
-export function csvLookups(unit: LandedUnit): { mrn?: string; reportId?: string } {
+export function csvLookups(unit: LandedUnit): { mrn?: string; reportId?: string; registers?: string } {
   let row: CsvRow;
   try {
     row = parseCsvUnit(unit);
@@ -53,7 +53,8 @@ export function csvLookups(unit: LandedUnit): { mrn?: string; reportId?: string 
     return {};
   }
   parsed.set(unit, row);
-  if (row.table === 'patient' || !HANDLERS[row.table]) return {};
+  if (row.table === 'patient') return { registers: row.values.patient_local_id?.trim() || undefined };
+  if (!HANDLERS[row.table]) return {};
   return { mrn: row.values.patient_local_id?.trim() || undefined, reportId: row.table === 'lab_result' ? row.values.report_id?.trim() || undefined : undefined };
 }
 

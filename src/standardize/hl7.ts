@@ -46,9 +46,9 @@ const parsed = new WeakMap<LandedUnit, Hl7Message>();
 
 /**
  * What standardizing this message will look up, read ahead for a whole batch: the local patient id (PID-3) of an
- * ORU^R01 or ORM^O01 (an ADT registers its patient). Nothing for a message that does not parse.
+ * ORU^R01 or ORM^O01, or of an ADT^A01/A04/A08 (which registers it). Nothing for a message that does not parse.
  */
-export function hl7Lookups(unit: LandedUnit): { mrn?: string } {
+export function hl7Lookups(unit: LandedUnit): { mrn?: string; registers?: string } {
   let msg: Hl7Message;
   try {
     msg = parseHl7(unit);
@@ -58,8 +58,10 @@ export function hl7Lookups(unit: LandedUnit): { mrn?: string } {
   parsed.set(unit, msg);
   if (msg.header?.name !== 'MSH') return {};
   const type = `${msg.header.getField(9).getComponent(1)}^${msg.header.getField(9).getComponent(2)}`.toUpperCase();
-  const pid = type === 'ORU^R01' || type === 'ORM^O01' ? msg.getSegment('PID') : undefined;
-  return { mrn: (pid ? pidIds(pid).mrn : undefined)?.trim() || undefined };
+  const pid = msg.getSegment('PID');
+  const mrn = (pid ? pidIds(pid).mrn : undefined)?.trim() || undefined;
+  if (type === 'ORU^R01' || type === 'ORM^O01') return { mrn };
+  return type === 'ADT^A01' || type === 'ADT^A04' || type === 'ADT^A08' ? { registers: mrn } : {};
 }
 
 const s = (seg: Hl7Segment | undefined, field: number, comp = 1, rep = 0): string =>

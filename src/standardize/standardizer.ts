@@ -92,7 +92,9 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
   return Object.assign(standardize, {
     beginBatch(tx: Queryable, units?: readonly LandedUnit[]): void {
       const state = newState(true);
-      if (units?.length) Object.assign(state, { units, ahead: { unregistered: new Set(), members: new Map(), newMembers: [] } });
+      if (units?.length) {
+        Object.assign(state, { units, ahead: { unregistered: new Set(), registered: new Set(), registrations: [], members: new Map(), newMembers: [] } });
+      }
       states.set(tx, state);
       services.mapper.defer(tx);
     },
@@ -105,6 +107,9 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
         // transaction are wrong; throwing makes the worker redo the units (the negative cache no longer has them).
         throw new Error(`local codes mapped meanwhile: ${stale.map((c) => `${c.system}|${c.code}`).join(', ')}`);
       }
+      // The registrations first: their release must not find the holds of units quarantined after them (none is for
+      // a patient registered earlier in the batch: that unit found the patient), as when each was written at once.
+      if (state?.ahead) await writeRegistrations(tx, state);
       if (state?.ahead) await writeMembers(tx, state.ahead);
       if (state?.held.size) await holdUnits(tx, state.held);
       const released = [...(state?.released ?? [])];
@@ -132,8 +137,8 @@ async function readAhead(tx: Queryable, state: BatchState, units: readonly Lande
   const patients = new Map<string, [string, string]>();
   const reports: Array<[string, string]> = [];
   for (const u of units) {
-    const l: { mrn?: string; reportId?: string } = u.channel === 'csv' ? csvLookups(u) : u.channel === 'hl7-mllp' || u.channel === 'hl7-http' ? hl7Lookups(u) : {};
-    if (l.mrn) patients.set(`${u.institutionId}\u0001${l.mrn}`, [u.institutionId, l.mrn]);
+    const l: { mrn?: string; reportId?: string; registers?: string } = u.channel === 'csv' ? csvLookups(u) : u.channel === 'hl7-mllp' || u.channel === 'hl7-http' ? hl7Lookups(u) : {};
+    for (const mrn of [l.mrn, l.registers]) if (mrn) patients.set(`${u.institutionId}\u0001${mrn}`, [u.institutionId, mrn]);
     if (l.reportId) reports.push([u.institutionId, l.reportId]);
   }
   if (patients.size) {
@@ -146,11 +151,57 @@ async function readAhead(tx: Queryable, state: BatchState, units: readonly Lande
     for (const r of rows) {
       const key = `${r.institution_id}\u0001${r.mrn}`;
       patients.delete(key);
+      ahead.registered.add(key);
       state.refs.set(key, { id: r.patient_key, reference: `Patient/${r.patient_key}`, birthDate: r.birth_date ?? undefined });
     }
     for (const key of patients.keys()) ahead.unregistered.add(key);
   }
   await readMembers(tx, ahead, reports);
+}
+
+/**
+ * The batch's registrations of patients it read ahead, in one statement: the register upserted (one row per MRN: its
+ * first unit, its last birth date given — as the upserts one by one would leave it), then, for the patients registered
+ * for the first time, what waited for them released: stored holds deleted and their units requeued; a unit of this
+ * batch found held (an older hold of its) is released if it came before the registering unit, as it would have been.
+ */
+async function writeRegistrations(tx: Queryable, state: BatchState): Promise<void> {
+  const regs = state.ahead!.registrations;
+  if (!regs.length) return;
+  const rows = new Map<string, { inst: string; mrn: string; key: string; birth: string | null; first: number; fresh: boolean }>();
+  for (const r of regs) {
+    const k = `${r.institutionId}\u0001${r.mrn}`;
+    const row = rows.get(k);
+    if (!row) rows.set(k, { inst: r.institutionId, mrn: r.mrn, key: r.patientKey, birth: r.birthDate, first: r.unitId, fresh: r.fresh });
+    else if (r.birthDate !== null) row.birth = r.birthDate;
+  }
+  const sorted = [...rows.values()].sort((a, b) => (a.inst < b.inst ? -1 : a.inst > b.inst ? 1 : a.mrn < b.mrn ? -1 : a.mrn > b.mrn ? 1 : 0));
+  const { rows: held } = await tx.query<{ unit_id: string; by_unit: string }>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[], $7::text[])
+         AS x(inst, mrn, patient_key, birth_date, first_unit, fresh, hold_key)),
+     ins AS (
+       INSERT INTO std_patient_ref (institution_id, mrn, patient_key, birth_date, first_unit)
+       SELECT inst, mrn, patient_key, birth_date::date, first_unit FROM input
+       ON CONFLICT (institution_id, mrn) DO UPDATE SET birth_date = coalesce(EXCLUDED.birth_date, std_patient_ref.birth_date)
+       RETURNING 1),
+     held AS (
+       DELETE FROM std_held h USING input
+        WHERE input.fresh AND h.institution_id = input.inst AND h.hold_key = input.hold_key
+        RETURNING h.unit_id, h.institution_id, input.first_unit),
+     released AS (
+       UPDATE landed_unit u SET status = 'landed', attempts = 0, last_error = NULL, reasons = NULL
+         FROM held WHERE u.id = held.unit_id AND u.institution_id = held.institution_id AND u.status = 'quarantined' RETURNING 1)
+     SELECT unit_id, first_unit AS by_unit FROM held`,
+    [
+      sorted.map((r) => r.inst), sorted.map((r) => r.mrn), sorted.map((r) => r.key), sorted.map((r) => r.birth),
+      sorted.map((r) => r.first), sorted.map((r) => r.fresh), sorted.map((r) => holdKey({ mrn: r.mrn })),
+    ],
+  );
+  for (const h of held) {
+    const unitId = Number(h.unit_id);
+    if (state.held.has(unitId) && unitId < Number(h.by_unit)) state.released.add(unitId);
+  }
 }
 
 /** The holds of a batch's quarantined units, in one statement (sorted: concurrent workers take the keys in one order). */
