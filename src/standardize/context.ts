@@ -176,7 +176,9 @@ export class UnitContext {
       [this.institutionId, mrns, mrns.map((m) => last.get(m)!.id), mrns.map((m) => last.get(m)!.birthDate ?? null), this.unit.id, mrns.map((m) => holdKey({ mrn: m }))],
     );
     for (const [mrn, patient] of last) {
-      this.#cache?.set(`${this.institutionId}\u0001${mrn}`, { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
+      this.#cache?.set(key(mrn), { id: patient.id!, reference: `Patient/${patient.id}`, birthDate: patient.birthDate });
+      // Registered now: no longer a first registration for a later unit of the batch.
+      if (ahead?.unregistered.delete(key(mrn))) ahead.registered.add(key(mrn));
     }
     return { fresh: new Set(rows.flatMap((r) => (r.mrn === null ? [] : [r.mrn]))), held: rows.flatMap((r) => (r.held === null ? [] : [Number(r.held)])) };
   }
