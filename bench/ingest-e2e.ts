@@ -12,7 +12,7 @@ import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fhirStoreWriter, workerBatchSize } from '../src/api/ingest-runtime.ts';
+import { fhirStoreWriter, workerBatchSize, workerLoops } from '../src/api/ingest-runtime.ts';
 import { addHl7Sender, createIngest, feedSummaries, ingestCsv, splitMessages, type Ingest } from '../src/ingest/index.ts';
 import { empiHooks, StandardizationRuntime } from '../src/standardize/index.ts';
 import type { Db } from '../src/store/index.ts';
@@ -43,8 +43,17 @@ export async function benchCounty(persons: number, seed: number): Promise<BenchC
 }
 
 /** A worker's options exactly as the platform builds them (src/api/ingest-runtime.ts), without an HTTP app around. */
-function platformWorker(db: Db): Ingest {
-  return createIngest(db, { runWorker: false, standardize: new StandardizationRuntime(empiHooks()).standardize, ...fhirStoreWriter(() => new Date()), batchSize: workerBatchSize(db.engine) });
+function platformWorker(db: Db, loops: number, redone: { batches: number; units: number }, batchSize?: number): Ingest {
+  return createIngest(db, {
+    runWorker: false, standardize: new StandardizationRuntime(empiHooks()).standardize, ...fhirStoreWriter(() => new Date()), batchSize: batchSize ?? workerBatchSize(db.engine),
+    loops, onBatchRedone: (_err, units) => void ((redone.batches += 1), (redone.units += units)),
+  });
+}
+
+/** Worker options of the end-to-end runs: `--workers N` loops (default: the platform's), `--worker-batch B` units. */
+export interface BenchWorkers {
+  loops?: number;
+  batchSize?: number;
 }
 
 /** The PostgreSQL backends of this process's pool (concurrent transactions each hold one), for their CPU time. */
@@ -58,8 +67,10 @@ async function poolBackends(db: Db): Promise<number[]> {
  * Drains the queue with the platform's worker and prints the standardization and end-to-end figures of a channel
  * whose landing took `landSecs`, counted in the records its institutions' feeds received, then their reconciliation.
  */
-async function drainAndReport(db: Db, label: string, institutions: string[], landSecs: number): Promise<void> {
-  const ingest = platformWorker(db);
+async function drainAndReport(db: Db, label: string, institutions: string[], landSecs: number, workers: BenchWorkers): Promise<void> {
+  const redone = { batches: 0, units: 0 };
+  const loops = workerLoops(db.engine, workers.loops);
+  const ingest = platformWorker(db, loops, redone, workers.batchSize);
   const backends = await poolBackends(db);
   const c0 = await cpuSeconds(backends);
   const t0 = performance.now();
@@ -78,6 +89,7 @@ async function drainAndReport(db: Db, label: string, institutions: string[], lan
     `${label} standardized: ${fmt(received)} records (${fmt(processed)} unit runs, requeues included) in ${secs.toFixed(2)} s = ${fmt(received / secs)} records/s` +
       ` · end to end ${fmt(received / (landSecs + secs))} records/s · CPU per record: node ${(((c1.node - c0.node) * 1e6) / received).toFixed(0)} µs${pgCpu} (load average ${loadavg()[0].toFixed(1)})`,
   );
+  console.log(`${label} worker: ${loops} loop(s) of ${workers.batchSize ?? workerBatchSize(db.engine)} units a batch, batches redone unit by unit: ${redone.batches} (${fmt(redone.units)} units)`);
   const ok = sums.received === sums.standardized + sums.quarantined + sums.duplicates + sums.pending && sums.pending === 0;
   console.log(
     `${label} reconciliation: received ${fmt(sums.received)} = standardized ${fmt(sums.standardized)} + quarantined ${fmt(sums.quarantined)} + duplicates ${fmt(sums.duplicates)} + pending ${sums.pending} ${ok ? '✓' : '✗ DOES NOT HOLD'}`,
@@ -86,7 +98,7 @@ async function drainAndReport(db: Db, label: string, institutions: string[], lan
 }
 
 /** Every CSV file of the county's CSV institutions through `ingestCsv` (the patient register first, as HIS exports do), then drained. */
-export async function benchCsvCounty(db: Db, county: BenchCounty): Promise<void> {
+export async function benchCsvCounty(db: Db, county: BenchCounty, workers: BenchWorkers = {}): Promise<void> {
   const ingest = createIngest(db, { runWorker: false });
   const insts = county.institutions.filter((i) => i.format === 'csv');
   let received = 0;
@@ -102,14 +114,14 @@ export async function benchCsvCounty(db: Db, county: BenchCounty): Promise<void>
   const landSecs = (performance.now() - t0) / 1000;
   await ingest.close();
   console.log(`CSV   county feeds: ${fmt(received)} rows of ${insts.length} institutions landed in ${landSecs.toFixed(2)} s = ${fmt(received / landSecs)} rows/s`);
-  await drainAndReport(db, 'CSV  ', insts.map((i) => i.code), landSecs);
+  await drainAndReport(db, 'CSV  ', insts.map((i) => i.code), landSecs, workers);
 }
 
 /**
  * The county's HL7 institutions send their messages.hl7 over MLLP, `connections` connections in all (a patient's
  * messages stay on one connection, in order), each waiting for the ACK before its next message.
  */
-export async function benchHl7County(db: Db, county: BenchCounty, connections: number): Promise<void> {
+export async function benchHl7County(db: Db, county: BenchCounty, connections: number, workers: BenchWorkers = {}): Promise<void> {
   const insts = county.institutions.filter((i) => i.format === 'hl7v2' && i.hl7);
   for (const i of insts) await addHl7Sender(db, { institutionId: i.code, msh3: i.hl7!.sendingApplication, msh4: i.hl7!.sendingFacility });
   const queues: Buffer[][] = Array.from({ length: connections }, () => []);
@@ -133,7 +145,7 @@ export async function benchHl7County(db: Db, county: BenchCounty, connections: n
   await ingest.close();
   const acked = Object.values(codes).reduce((a, b) => a + b, 0);
   console.log(`HL7   county feeds: ${fmt(acked)} messages of ${insts.length} institutions over ${connections} MLLP connections acknowledged in ${landSecs.toFixed(2)} s = ${fmt(acked / landSecs)} msg/s (${JSON.stringify(codes)})`);
-  await drainAndReport(db, 'HL7  ', insts.map((i) => i.code), landSecs);
+  await drainAndReport(db, 'HL7  ', insts.map((i) => i.code), landSecs, workers);
 }
 
 /**

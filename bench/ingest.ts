@@ -228,12 +228,16 @@ async function benchFhir(db: Db, bundles: number, size: number, senders: number,
     // `--workers N [--worker-batch B]`: the platform's worker replaced by N worker loops of B units a batch (what N
     // server nodes' workers do on one database: FOR UPDATE SKIP LOCKED shares the queue), with the platform's options.
     const extra: IngestWorker[] = [];
+    const redone = { batches: 0, units: 0 };
     if (respondAsync && workers) {
       const { ingestFor, fhirStoreWriter } = await import('../src/api/ingest-runtime.ts');
       const { StandardizationRuntime, empiHooks } = await import('../src/standardize/index.ts');
       await ingestFor(p.deps).worker.stop();
       const standardize = new StandardizationRuntime(empiHooks()).standardize;
-      for (let i = 0; i < workers.n; i++) extra.push(new IngestWorker(db, { standardize, ...fhirStoreWriter(() => new Date()), batchSize: workers.batch, idleMs: 20 }));
+      extra.push(new IngestWorker(db, {
+        standardize, ...fhirStoreWriter(() => new Date()), batchSize: workers.batch, idleMs: 20, loops: workers.n,
+        onBatchRedone: (_err, units) => void ((redone.batches += 1), (redone.units += units)),
+      }));
       for (const w of extra) w.start();
     }
     const backends = db.engine === 'postgres'
@@ -263,7 +267,7 @@ async function benchFhir(db: Db, bundles: number, size: number, senders: number,
     const pgUs = ((cpu1.pg - cpu0.pg) / resources) * 1e6;
     const { rows: stored } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM fhir_resource WHERE institution_id = ANY($1::text[])`, [insts.map((i) => i.id)]);
     if (respondAsync) {
-      if (workers) console.log(`FHIR  async: ${workers.n} worker loop(s) of ${workers.batch} units a batch instead of the platform's one`);
+      if (workers) console.log(`FHIR  async: ${workers.n} worker loop(s) of ${workers.batch} units a batch instead of the platform's worker; batches redone unit by unit: ${redone.batches} (${redone.units} units)`);
       console.log(`FHIR  async: ${fmt(resources)} resources in ${per * senders} transaction Bundles of ${size} from ${senders} institutions at once, Prefer: respond-async — acknowledged in ${ackSecs.toFixed(2)} s = ${fmt(resources / ackSecs)} resources/s (HTTP ${JSON.stringify(statuses)}; ${backlog} Bundles still queued for the worker then)`);
       const finals: Record<number, number> = {};
       for (const { url, token } of statusUrls) {
@@ -307,8 +311,10 @@ export async function run(args: string[]): Promise<void> {
     // with file size, ratio to a raw COPY), leaving what they land unstandardized.
     const county = !only || only === 'csv' || only === 'hl7' ? await benchCounty(arg(args, 'persons', 2000), arg(args, 'seed', 1)) : undefined;
     try {
-      if (!only || only === 'csv') await benchCsvCounty(db, county!);
-      if (!only || only === 'hl7') await benchHl7County(db, county!, arg(args, 'connections', 16));
+      // `--workers N [--worker-batch B]`: N worker loops (default: the platform's) of B units a batch.
+      const workers = { loops: args.includes('--workers') ? arg(args, 'workers', 1) : undefined, batchSize: args.includes('--worker-batch') ? arg(args, 'worker-batch', 500) : undefined };
+      if (!only || only === 'csv') await benchCsvCounty(db, county!, workers);
+      if (!only || only === 'hl7') await benchHl7County(db, county!, arg(args, 'connections', 16), workers);
     } finally {
       county?.close();
     }

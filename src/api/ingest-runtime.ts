@@ -23,6 +23,8 @@ export function ingestFor(deps: AppDeps): Ingest {
     ingest = createIngest(deps.db, {
       ...standardization(deps),
       batchSize: workerBatchSize(deps.db.engine),
+      loops: workerLoops(deps.db.engine, deps.config.ingestWorkers),
+      onBatchRedone: (err, units) => deps.logger.warn({ err, units }, 'standardization batch redone unit by unit'),
       onError: (err) => deps.logger.warn({ err }, 'standardization failed'),
       log: { info: (o, m) => deps.logger.info(o, m), warn: (o, m) => deps.logger.warn(o, m) },
     });
@@ -38,6 +40,17 @@ export function ingestFor(deps: AppDeps): Ingest {
 export function workerBatchSize(engine: Db['engine']): number {
   return engine === 'pglite' ? 50 : DEFAULT_BATCH_SIZE;
 }
+
+/**
+ * Worker loops of this server (`serve --ingest-workers N`, HEALTHBRAIN_INGEST_WORKERS): the embedded engine serves one
+ * transaction at a time, so 1 there; on PostgreSQL the configured number, else DEFAULT_WORKER_LOOPS.
+ */
+export function workerLoops(engine: Db['engine'], configured?: number): number {
+  return engine === 'pglite' ? 1 : (configured ?? DEFAULT_WORKER_LOOPS);
+}
+
+/** Worker loops on PostgreSQL by default (docs/INGEST.md: measured on 2 cores). */
+export const DEFAULT_WORKER_LOOPS = 1;
 
 /** Closes the runtime (MLLP listener, then the worker after its current batch). */
 export async function closeIngest(deps: AppDeps): Promise<void> {

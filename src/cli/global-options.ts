@@ -8,6 +8,6 @@ export function withGlobalOptions(cmd: Command): Command {
     .option('--server <url>', 'running server to talk to (default http://127.0.0.1:8080)', undefined);
 }
 
-export function configFrom(opts: { data?: string; server?: string; port?: string; mllpPort?: string; host?: string }): Config {
+export function configFrom(opts: { data?: string; server?: string; port?: string; mllpPort?: string; host?: string; ingestWorkers?: string }): Config {
   return loadConfig(opts);
 }

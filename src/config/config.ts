@@ -20,6 +20,11 @@ export interface Config {
   bodyLimitBytes: number;
   /** Lifetime of access tokens issued by /auth/token and /admin/tokens, in seconds. */
   tokenTtlSeconds: number;
+  /**
+   * Standardization worker loops of this server on PostgreSQL (each its own transactions; the embedded engine always
+   * runs one). Undefined: the platform's default (src/api/ingest-runtime.ts).
+   */
+  ingestWorkers?: number;
 }
 
 export interface ConfigInput {
@@ -28,6 +33,7 @@ export interface ConfigInput {
   port?: string | number;
   host?: string;
   mllpPort?: string | number;
+  ingestWorkers?: string | number;
 }
 
 function toPort(value: string | number | undefined, name: string): number | undefined {
@@ -41,6 +47,13 @@ function toPositive(value: string | undefined, name: string, fallback: number): 
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${value}'`);
+  return n;
+}
+
+function toCount(value: string | number | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${name} must be a whole number from 1 to 64, got '${value}'`);
   return n;
 }
 
@@ -61,5 +74,6 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimitBytes: Math.round(toPositive(env.HEALTHBRAIN_BODY_LIMIT_MB, 'HEALTHBRAIN_BODY_LIMIT_MB', 32) * 1024 * 1024),
     tokenTtlSeconds: Math.round(toPositive(env.HEALTHBRAIN_TOKEN_TTL, 'HEALTHBRAIN_TOKEN_TTL', 3600)),
+    ingestWorkers: toCount(input.ingestWorkers ?? env.HEALTHBRAIN_INGEST_WORKERS, 'ingest-workers'),
   };
 }

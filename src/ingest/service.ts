@@ -30,7 +30,10 @@ export interface Ingest {
   /** HL7 over HTTP: the body's messages from an authenticated institution → one ACK each. */
   receiveHl7Http(institutionId: string, body: Buffer): Promise<Hl7Reply[]>;
   startMllp(port: number, host?: string): Promise<MllpServer>;
-  /** Standardizes everything still pending, in this process (after the batch its own worker holds), and returns how many units this call processed. */
+  /**
+   * Standardizes everything still pending, in this process (after the batches its own worker holds), as many batches
+   * at once as the worker runs loops, and returns how many units this call processed.
+   */
   drain(): Promise<number>;
   /** The MLLP port when the listener runs (for `replay` to discover through the admin API). */
   readonly mllpPort: number | undefined;
@@ -62,7 +65,8 @@ export function createIngest(db: Db, options: IngestOptions = {}): Ingest {
       // Until neither this call nor the server's own worker (whose claimed units this call's claims skip) has any left.
       let total = 0;
       for (;;) {
-        total += await drainQueue(db, options);
+        // As many claims at once as the worker runs loops (PostgreSQL: their batches overlap).
+        for (const n of await Promise.all(Array.from({ length: worker.loops }, () => drainQueue(db, options)))) total += n;
         const busy = worker.current;
         if (!busy) return total;
         await busy.catch(() => undefined);

@@ -139,6 +139,61 @@ describe(`the standardization worker's set-based batch on ${process.env.DATABASE
     assert.deepEqual(seen, [r.id]);
     assert.deepEqual((await statuses('fhir-inst')).map((x) => x.status), ['standardized']);
   });
+
+  it('caps a batch by content size: no more units once the claimed ones reach batchBytes, but always at least one', async () => {
+    await drainQueue(db, { standardize: basic, writeBatch: insertAll }); // the batches below are these units alone
+    const big = (tag: string) => unit('bytes-inst', tag + '.'.repeat(999)); // 1,000 bytes each
+    await landUnits(db, [big('A'), big('B'), big('C'), big('D'), big('E')]);
+    const sizes: number[] = [];
+    const opts = { standardize: basic, writeBatch: async (tx: Queryable, units: Parameters<BatchWriter>[1]) => (sizes.push(units.length), insertAll(tx, units)), batchBytes: 2500 };
+    assert.equal(await standardizeBatch(db, opts), 3, '1,000 + 1,000 < 2,500: a third unit, then the budget is reached');
+    assert.equal(await standardizeBatch(db, opts), 2);
+    await landUnits(db, [unit('bytes-inst', 'X'.repeat(5000))]);
+    assert.equal(await standardizeBatch(db, { ...opts, batchBytes: 100 }), 1, 'a unit larger than the budget is claimed alone');
+    assert.deepEqual(sizes, [3, 2, 1]);
+    assert.deepEqual((await statuses('bytes-inst')).map((r) => r.status), Array(6).fill('standardized'));
+  });
+
+  it('leaves the units a byte budget left out unlocked: another loop claims them while the first batch is still open', { skip: !process.env.DATABASE_URL && 'PostgreSQL only: the embedded engine runs one transaction at a time' }, async () => {
+    await drainQueue(db, { standardize: basic, writeBatch: insertAll });
+    await landUnits(db, ['A', 'B', 'C'].map((t) => unit('budget-inst', t + '.'.repeat(999))));
+    let open!: () => void;
+    let arrive!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const arrived = new Promise<void>((r) => (arrive = r));
+    const pausing: Standardizer = async (u, tx) => (arrive(), await gate, basic(u, tx));
+    const first = standardizeBatch(db, { standardize: pausing, writeBatch: insertAll, batchBytes: 1000 });
+    await arrived; // the first batch holds unit A, its transaction open
+    assert.equal(await standardizeBatch(db, { standardize: basic, writeBatch: insertAll }), 2, 'B and C were not locked by the first claim');
+    open();
+    assert.equal(await first, 1);
+    assert.deepEqual((await statuses('budget-inst')).map((r) => r.status), ['standardized', 'standardized', 'standardized']);
+  });
+
+  it(`runs ${process.env.DATABASE_URL ? 'several loops at once on PostgreSQL' : 'one loop on the embedded engine, whatever is asked'}`, async () => {
+    await drainQueue(db, { standardize: basic, writeBatch: insertAll });
+    await landUnits(db, Array.from({ length: 40 }, (_, i) => unit('loops-inst', `L-${i}`)));
+    // A batch's first unit waits (bounded) until another transaction is inside the standardizer too: two loops overlap.
+    const inside = new Set<Queryable>();
+    const seen = new WeakSet<Queryable>();
+    let most = 0;
+    const overlapping: Standardizer = async (u, tx) => {
+      inside.add(tx);
+      most = Math.max(most, inside.size);
+      if (!seen.has(tx)) for (let i = 0; i < 100 && most < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      seen.add(tx);
+      const r = await basic(u, tx);
+      inside.delete(tx);
+      return r;
+    };
+    const worker = new IngestWorker(db, { standardize: overlapping, writeBatch: insertAll, batchSize: 10, loops: 2, idleMs: 20 });
+    assert.equal(worker.loops, process.env.DATABASE_URL ? 2 : 1);
+    worker.start();
+    while ((await statuses('loops-inst')).some((r) => r.status === 'landed')) await new Promise((r) => setTimeout(r, 20));
+    await worker.stop();
+    assert.equal(most, worker.loops, 'as many batches open at once as loops');
+    assert.deepEqual(new Set((await statuses('loops-inst')).map((r) => r.status)), new Set(['standardized']));
+  });
 });
 
 describe('the worker on the embedded engine', () => {

@@ -19,6 +19,13 @@ export const quarantineWithoutStandardizer: Standardizer = async () => ({
 export const DEFAULT_BATCH_SIZE = 500;
 
 /**
+ * Content bytes claimed per transaction by default: the claim stops once its units reach this (at least one unit is
+ * claimed). 500 CSV rows or HL7 messages are far below it; async FHIR Bundles of 100 entries (~60 kB) stop at ~35 a
+ * batch — before, a backlog of 239 of them went into one transaction (heap 446 MB).
+ */
+export const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
+
+/**
  * A Standardizer may leave part of its writes to the end of the transaction (one statement for the whole batch
  * instead of one per unit): the worker calls `beginBatch(tx, units)` with the transaction's Queryable (and, for a whole
  * batch, its claimed units, in order: what the standardizer may read ahead for all of them at once) before its first
@@ -65,6 +72,19 @@ export interface WorkerOptions {
   writeBatch?: BatchWriter;
   /** Units claimed per transaction. */
   batchSize?: number;
+  /** Content bytes claimed per transaction: no more units once the claimed ones reach it (at least one). */
+  batchBytes?: number;
+  /**
+   * Worker loops of an IngestWorker, each running its own transactions (PostgreSQL: FOR UPDATE SKIP LOCKED shares
+   * the queue, so one batch's standardization in node overlaps another's writes in PostgreSQL). The embedded engine
+   * serves one transaction at a time: always 1 there. Default 1.
+   */
+  loops?: number;
+  /**
+   * Called when a batch failed as a whole (a standardizer threw, the write was refused, a deadlock) and is being redone
+   * unit by unit, with the error and the batch's unit count.
+   */
+  onBatchRedone?: (err: unknown, units: number) => void;
   /** After this many failed attempts (the standardizer threw) a unit is quarantined with `standardizer-error`. */
   maxAttempts?: number;
   /**
@@ -124,25 +144,19 @@ export const UNIT_COLUMNS = `id, institution_id, channel, content_type, encoding
 export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Promise<number> {
   await (options.standardize as BatchAware | undefined)?.prepare?.();
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<UnitRow>(
-      // FHIR Bundles are processed synchronously by the FHIR layer; the worker waits two minutes only for one never
-      // processed (its request may still be running, or crashed). One processed before — a failed attempt, or requeued
-      // by a mapping confirmation, a patient's arrival or `reprocess` (these keep processed_at) — goes at once, and so
-      // does one sent with `Prefer: respond-async` (meta RESPOND_ASYNC: answered 202, no request processes it).
-      `SELECT ${UNIT_COLUMNS} FROM landed_unit
-        WHERE status = 'landed'
-          AND (channel <> 'fhir' OR attempts > 0 OR processed_at IS NOT NULL OR meta @> '{"respond": "async"}'
-               OR received_at < now() - interval '2 minutes')
-        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [options.batchSize ?? DEFAULT_BATCH_SIZE],
-    );
+    // ingest_claim (migration 0212): up to batchSize units still 'landed', in id order, FOR UPDATE SKIP LOCKED, no more
+    // once their content reaches batchBytes; FHIR Bundles that a request may still be processing are left to it.
+    const { rows } = await tx.query<UnitRow>(`SELECT ${UNIT_COLUMNS} FROM ingest_claim($1, $2)`, [
+      options.batchSize ?? DEFAULT_BATCH_SIZE, options.batchBytes ?? DEFAULT_BATCH_BYTES,
+    ]);
     if (!rows.length) return 0;
     const units = rows.map(toLandedUnit);
     await tx.exec('SAVEPOINT batch');
     try {
       await wholeBatch(own(tx), units, options);
-    } catch {
+    } catch (err) {
       await tx.exec('ROLLBACK TO SAVEPOINT batch');
+      options.onBatchRedone?.(err, units.length);
       await unitByUnit(tx, units, options);
     }
     return rows.length;
@@ -214,10 +228,13 @@ async function unitByUnit(tx: Queryable, units: LandedUnit[], options: WorkerOpt
       const q = own(tx);
       (standardize as BatchAware).beginBatch?.(q);
       const result = await standardize(unit, q);
-      await (standardize as BatchAware).endBatch?.(q);
+      const end = await (standardize as BatchAware).endBatch?.(q);
       if ('resources' in result) {
         await writeAll(q, [{ unit, resources: result.resources }], options);
         await setStatus(q, unit.id, 'standardized', null, result.entryRefs);
+      } else if (new Set(end?.released ?? []).has(unit.id)) {
+        // What it waited for arrived meanwhile (a concurrent batch registered its patient): the release wins.
+        await q.query(`UPDATE landed_unit SET attempts = 0, last_error = NULL, reasons = NULL, processed_at = now() WHERE id = $1`, [unit.id]);
       } else {
         await setStatus(q, unit.id, 'quarantined', result.quarantine);
       }
@@ -266,20 +283,24 @@ export async function sweepStage(db: Queryable): Promise<number> {
 }
 
 /**
- * The background loop of a server: standardizes landed units as they arrive. `notify()` wakes it after a landing;
- * otherwise it polls every `idleMs`. On start it first finishes whatever a previous process left 'landed'.
+ * The background loops of a server: standardize landed units as they arrive. `notify()` wakes them after a landing;
+ * otherwise each polls every `idleMs`. On start they first finish whatever a previous process left 'landed'. On
+ * PostgreSQL `loops` of them run at once, each its own transactions (FOR UPDATE SKIP LOCKED shares the queue); the
+ * embedded engine, one transaction at a time, gets one.
  */
 export class IngestWorker {
   readonly #db: Db;
   readonly #options: WorkerOptions;
+  readonly loops: number;
   #stopped = true;
-  #wake?: () => void;
-  #loop?: Promise<void>;
-  #batch?: Promise<number>;
+  readonly #wakes = new Set<() => void>();
+  #loop?: Promise<unknown>;
+  readonly #batches = new Set<Promise<number>>();
 
   constructor(db: Db, options: WorkerOptions = {}) {
     this.#db = db;
     this.#options = options;
+    this.loops = db.engine === 'pglite' ? 1 : Math.max(1, Math.floor(options.loops ?? 1));
   }
 
   start(): void {
@@ -287,24 +308,25 @@ export class IngestWorker {
     this.#stopped = false;
     this.#loop = sweepStage(this.#db)
       .catch((err) => this.#options.onError?.(err))
-      .then(() => this.#run());
+      .then(() => Promise.all(Array.from({ length: this.loops }, () => this.#run())));
   }
 
   notify(): void {
-    this.#wake?.();
+    for (const wake of [...this.#wakes]) wake();
   }
 
   /**
-   * The batch this worker is standardizing now, if any (resolves when it committed or failed). `drain()` waits for it:
-   * its units are locked, so another claim skips them and would find the queue empty while they are still 'landed'.
+   * The batches this worker's loops are standardizing now, if any (resolves when they committed or failed). `drain()`
+   * waits for them: their units are locked, so another claim skips them and would find the queue empty while they are
+   * still 'landed'.
    */
   get current(): Promise<unknown> | undefined {
-    return this.#batch;
+    return this.#batches.size ? Promise.allSettled([...this.#batches]) : undefined;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#wake?.();
+    this.notify();
     await this.#loop;
   }
 
@@ -312,13 +334,14 @@ export class IngestWorker {
     while (!this.#stopped) {
       let n = 0;
       const before = this.#db.started;
+      const batch = standardizeBatch(this.#db, this.#options);
+      this.#batches.add(batch);
       try {
-        this.#batch = standardizeBatch(this.#db, this.#options);
-        n = await this.#batch;
+        n = await batch;
       } catch (err) {
         this.#options.onError?.(err);
       } finally {
-        this.#batch = undefined;
+        this.#batches.delete(batch);
       }
       // Statements others started on the embedded engine while this batch ran (the batch's own transaction is one).
       const others = before === undefined ? 0 : this.#db.started! - before - 1;
@@ -331,14 +354,16 @@ export class IngestWorker {
         continue;
       }
       if (n > 0 && !this.#stopped) continue;
+      if (this.#stopped) break;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#options.idleMs ?? 1000);
-        this.#wake = () => {
+        const wake = () => {
           clearTimeout(timer);
+          this.#wakes.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, this.#options.idleMs ?? 1000);
+        this.#wakes.add(wake);
       });
-      this.#wake = undefined;
     }
   }
 }

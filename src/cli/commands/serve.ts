@@ -11,7 +11,8 @@ export function register(program: Command): void {
     .command('serve')
     .description('run the platform: FHIR API under /fhir, token endpoint, operator API (env PORT, HEALTHBRAIN_DATA, DATABASE_URL)')
     .option('--port <n>', 'HTTP port (env PORT, default 8080)')
-    .option('--host <host>', 'address to bind (env HOST, default 127.0.0.1; 0.0.0.0 for all)');
+    .option('--host <host>', 'address to bind (env HOST, default 127.0.0.1; 0.0.0.0 for all)')
+    .option('--ingest-workers <n>', 'standardization worker loops on PostgreSQL (env HEALTHBRAIN_INGEST_WORKERS; the embedded engine runs 1)');
   for (const l of listeners) for (const o of l.options ?? []) cmd.option(o.flags, o.description);
   withGlobalOptions(cmd).action(async (opts: Record<string, string | undefined>) => {
     const config = configFrom(opts);
