@@ -138,7 +138,7 @@ async function heldAndReleased(inst: string, writeBatch: WorkerOptions['writeBat
   });
   const landed = await landUnits(db, [lab('L1', 'Q1'), csvInput(inst, 'diagnosis', { ...dxRow(inst, 'X1', 'ZZ-99'), patient_local_id: 'Q1' }), lab('L2', 'Q2'), lab('L4', 'Q4'), csvInput(inst, 'patient', patientRow(inst, 'Q1'))]);
   await db.query(`INSERT INTO std_held (institution_id, hold_key, unit_id) VALUES ($1, 'patient|Q1', $2)`, [inst, landed[3].id]);
-  const spied = counting({ holds: /^\s*INSERT INTO std_held/, statuses: /^\s*UPDATE landed_unit/ });
+  const spied = counting({ holds: /INSERT INTO std_held/, statuses: /^\s*UPDATE landed_unit/ });
   assert.equal(await standardizeBatch(spied.db, { standardize: std, writeBatch }), 5);
   const units = (await db.query<{ status: string; attempts: number; reasons: unknown }>(
     `SELECT status, attempts, reasons FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst])).rows;

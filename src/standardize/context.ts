@@ -5,6 +5,7 @@ import { holdKey, SYSTEMS, type CodeMapper, type Concept, type LocalKind, type T
 import { normalizeQuantity } from '../terminology/units.ts';
 import { checkDate, type ParsedDate } from './dates.ts';
 import { EXT, lineage, mrnSystem, organizationRef, stableId } from './ids.ts';
+import { lockPatientKeys } from './patient-locks.ts';
 import { reason, type ReasonCode, type StdReason } from './reasons.ts';
 
 /** What standardization needs from the rest of the platform, passed in (no singletons). */
@@ -143,7 +144,7 @@ export class UnitContext {
   async commitRegistrations(): Promise<{ fresh: Set<string>; held: number[] }> {
     if (!this.#registered.length) return { fresh: new Set(), held: [] };
     const last = new Map(this.#registered.map((r) => [r.mrn, r.patient])); // a later Patient of the same MRN wins
-    const mrns = [...last.keys()];
+    const mrns = [...last.keys()].sort(); // one order: concurrent transactions upsert the same register rows
     const key = (mrn: string) => `${this.institutionId}\u0001${mrn}`;
     const ahead = this.ahead;
     if (ahead && mrns.every((m) => ahead.unregistered.has(key(m)) || ahead.registered.has(key(m)))) {
@@ -159,6 +160,9 @@ export class UnitContext {
       }
       return { fresh, held: [] };
     }
+    // A first registration's release must see the holds a concurrent transaction committed for the patient
+    // (patient-locks.ts); a patient the batch read ahead as registered cannot be a first registration.
+    await lockPatientKeys(this.tx, mrns.filter((m) => !ahead?.registered.has(key(m))).map((mrn) => ({ institutionId: this.institutionId, mrn })));
     const { rows } = await this.tx.query<{ mrn: string | null; held: number | null }>(
       `WITH input AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) AS x(mrn, patient_key, birth_date, hold_key)),
        ins AS (

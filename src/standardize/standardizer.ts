@@ -6,6 +6,7 @@ import { UnitContext, type PatientRef, type ReadAhead, type StandardizeServices 
 import { csvLookups, standardizeCsv } from './csv.ts';
 import { standardizeFhir } from './fhir-bundle.ts';
 import { hl7Lookups, standardizeHl7 } from './hl7.ts';
+import { lockPatientKeys } from './patient-locks.ts';
 import { readMembers, writeMembers } from './report-members.ts';
 import type { StdReason } from './reasons.ts';
 import { canonical, unchangedPatients } from './unchanged.ts';
@@ -109,9 +110,12 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
       }
       // The registrations first: their release must not find the holds of units quarantined after them (none is for
       // a patient registered earlier in the batch: that unit found the patient), as when each was written at once.
+      // The (institution, MRN) locks of the batch's first registrations and of its units held for a patient, all in
+      // one statement, in one global order (patient-locks.ts), before the statements that read or write them.
+      if (state) await lockPatientKeys(tx, patientKeysOf(state));
       if (state?.ahead) await writeRegistrations(tx, state);
       if (state?.ahead) await writeMembers(tx, state.ahead);
-      if (state?.held.size) await holdUnits(tx, state.held);
+      if (state?.held.size) await holdUnits(tx, state.held, state.released);
       const released = [...(state?.released ?? [])];
       if (!state?.toMatch.size || !services.matchPatient) return { released };
       const items = [...state.toMatch.values()].sort((a, b) => nameOf(a.patient).localeCompare(nameOf(b.patient)) || a.patient.id!.localeCompare(b.patient.id!));
@@ -204,15 +208,42 @@ async function writeRegistrations(tx: Queryable, state: BatchState): Promise<voi
   }
 }
 
-/** The holds of a batch's quarantined units, in one statement (sorted: concurrent workers take the keys in one order). */
-async function holdUnits(tx: Queryable, held: BatchState['held']): Promise<void> {
+/**
+ * The holds of a batch's quarantined units, in one statement (sorted: concurrent workers take the keys in one order).
+ * Read under the locks endBatch took (patient-locks.ts), the register tells which patients a concurrent transaction
+ * registered after this batch looked them up: their holds are not written, and a unit waiting for one is released
+ * (`released`) — what that registration's release would have done had it seen the hold.
+ */
+async function holdUnits(tx: Queryable, held: BatchState['held'], released: Set<number>): Promise<void> {
   const rows = [...held].flatMap(([unitId, h]) => [...h.keys].map((key) => ({ inst: h.institutionId, key, unitId })));
   if (!rows.length) return;
   rows.sort((a, b) => (a.inst < b.inst ? -1 : a.inst > b.inst ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : a.unitId - b.unitId));
-  await tx.query(
-    `INSERT INTO std_held (institution_id, hold_key, unit_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
+  const { rows: arrived } = await tx.query<{ inst: string; hold_key: string }>(
+    `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(inst, hold_key, unit_id)),
+     arrived AS (
+       SELECT DISTINCT i.inst, i.hold_key FROM input i JOIN std_patient_ref r ON r.institution_id = i.inst AND r.mrn = substr(i.hold_key, 9)
+        WHERE i.hold_key LIKE 'patient|%'),
+     ins AS (
+       INSERT INTO std_held (institution_id, hold_key, unit_id)
+       SELECT inst, hold_key, unit_id FROM input WHERE (inst, hold_key) NOT IN (SELECT inst, hold_key FROM arrived)
+       ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT inst, hold_key FROM arrived`,
     [rows.map((r) => r.inst), rows.map((r) => r.key), rows.map((r) => r.unitId)],
   );
+  if (!arrived.length) return;
+  const now = new Set(arrived.map((a) => `${a.inst}\u0001${a.hold_key}`));
+  for (const r of rows) if (now.has(`${r.inst}\u0001${r.key}`)) released.add(r.unitId);
+}
+
+/** The (institution, MRN) of a batch's first registrations and of the patients its quarantined units wait for. */
+function patientKeysOf(state: BatchState): Array<{ institutionId: string; mrn: string }> {
+  const keys = new Map<string, { institutionId: string; mrn: string }>();
+  for (const r of state.ahead?.registrations ?? []) if (r.fresh) keys.set(`${r.institutionId}\u0001${r.mrn}`, { institutionId: r.institutionId, mrn: r.mrn });
+  for (const [unitId, h] of state.held) {
+    if (state.released.has(unitId)) continue;
+    for (const k of h.keys) if (k.startsWith('patient|')) keys.set(`${h.institutionId}\u0001${k.slice(8)}`, { institutionId: h.institutionId, mrn: k.slice(8) });
+  }
+  return [...keys.values()];
 }
 
 /**
