@@ -95,6 +95,12 @@ async function drainAndReport(db: Db, label: string, institutions: string[], lan
     `${label} reconciliation: received ${fmt(sums.received)} = standardized ${fmt(sums.standardized)} + quarantined ${fmt(sums.quarantined)} + duplicates ${fmt(sums.duplicates)} + pending ${sums.pending} ${ok ? '✓' : '✗ DOES NOT HOLD'}`,
   );
   if (!ok) process.exitCode = 1;
+  const { rows: why } = await db.query<{ code: string; n: number }>(
+    `SELECT r->>'code' AS code, count(DISTINCT u.id)::int AS n FROM landed_unit u, jsonb_array_elements(u.reasons) r
+      WHERE u.status = 'quarantined' AND u.institution_id = ANY($1::text[]) GROUP BY 1 ORDER BY 2 DESC`,
+    [institutions],
+  );
+  console.log(`${label} quarantined units by reason: ${why.map((w) => `${w.code} ${fmt(w.n)}`).join(', ')}`);
 }
 
 /** Every CSV file of the county's CSV institutions through `ingestCsv` (the patient register first, as HIS exports do), then drained. */

@@ -22,6 +22,13 @@ describe('loadConfig', () => {
     assert.deepEqual([c.port, c.dataDir, c.databaseUrl, c.serverUrl, c.bodyLimitBytes], [9100, '/tmp/d', 'postgres://x/y', 'http://h:1', 1572864]);
   });
 
+  it('reads the ingest worker loops from --ingest-workers over HEALTHBRAIN_INGEST_WORKERS, and refuses what is not a count', () => {
+    assert.equal(loadConfig({}, {}).ingestWorkers, undefined, 'the platform decides');
+    assert.equal(loadConfig({}, { HEALTHBRAIN_INGEST_WORKERS: '2' }).ingestWorkers, 2);
+    assert.equal(loadConfig({ ingestWorkers: '3' }, { HEALTHBRAIN_INGEST_WORKERS: '2' }).ingestWorkers, 3);
+    for (const bad of ['0', '1.5', 'two', '65']) assert.throws(() => loadConfig({ ingestWorkers: bad }, {}), /ingest-workers/);
+  });
+
   it('refuses a port that is not one, a negative limit and a schema that is not a plain identifier', () => {
     assert.throws(() => loadConfig({ port: '80a' }, {}), /port/);
     assert.throws(() => loadConfig({}, { HEALTHBRAIN_BODY_LIMIT_MB: '-1' }), /BODY_LIMIT/);

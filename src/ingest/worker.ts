@@ -81,8 +81,8 @@ export interface WorkerOptions {
    */
   loops?: number;
   /**
-   * Called when a batch failed as a whole (a standardizer threw, the write was refused, a deadlock) and is being redone
-   * unit by unit, with the error and the batch's unit count.
+   * Called when a batch failed as a whole (a standardizer threw, the write was refused; a deadlock victim is first
+   * tried again whole, three times) and is being redone unit by unit, with the error and the batch's unit count.
    */
   onBatchRedone?: (err: unknown, units: number) => void;
   /** After this many failed attempts (the standardizer threw) a unit is quarantined with `standardizer-error`. */
@@ -152,12 +152,24 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
     if (!rows.length) return 0;
     const units = rows.map(toLandedUnit);
     await tx.exec('SAVEPOINT batch');
-    try {
-      await wholeBatch(own(tx), units, options);
-    } catch (err) {
-      await tx.exec('ROLLBACK TO SAVEPOINT batch');
-      options.onBatchRedone?.(err, units.length);
-      await unitByUnit(tx, units, options);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await wholeBatch(own(tx), units, options);
+        break;
+      } catch (err) {
+        await tx.exec('ROLLBACK TO SAVEPOINT batch');
+        // A deadlock victim (another loop's batch locked the same rows in another order) is not a bad unit: the rollback
+        // to the savepoint released what the attempt locked, the other batch goes on, and the whole batch is tried again
+        // — unit by unit, each unit's locks held until the end of the transaction in unit order, would deadlock more.
+        const code = (err as { code?: string }).code;
+        if ((code === '40P01' || code === '40001') && attempt < 4) {
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
+          continue;
+        }
+        options.onBatchRedone?.(err, units.length);
+        await unitByUnit(tx, units, options);
+        break;
+      }
     }
     return rows.length;
   });
