@@ -57,18 +57,39 @@ export function rankCandidates(
   thresholds: Thresholds,
   nameTf: number | undefined,
 ): PersonCandidate[] {
+  return rankRecords(rows.map((row) => ({ rec: rowToFeatures(row), direct: row.direct_person as string, resolved: row.resolved as string })), f, params, thresholds, nameTf);
+}
+
+/** A candidate record already in RecordFeatures shape, with its direct and resolved person. */
+export interface CandidateRecord {
+  rec: RecordFeatures;
+  direct: string;
+  resolved: string;
+}
+
+/**
+ * `rankCandidates` on records already parsed (the batch form of incremental matching keeps them in memory). Ties are
+ * broken by patient_key, so the outcome does not depend on the order the database returned the rows in.
+ */
+export function rankRecords(
+  records: CandidateRecord[],
+  f: RecordFeatures,
+  params: ModelParams,
+  thresholds: Thresholds,
+  nameTf: number | undefined,
+): PersonCandidate[] {
   const best = new Map<string, PersonCandidate>();
-  for (const row of rows) {
-    const rec = rowToFeatures(row);
+  for (const { rec, direct, resolved } of records) {
     const score = scorePair(params, f, rec, () => nameTf);
     const decision = decide(f, rec, score, thresholds);
-    const personId = row.resolved as string;
-    const prev = best.get(personId);
-    if (!prev || rank(decision, score) > rank(prev.decision, prev.score)) {
-      best.set(personId, { personId, directPersonId: row.direct_person as string, patientKey: rec.patientKey, record: rec, score, decision });
+    const prev = best.get(resolved);
+    const r = rank(decision, score);
+    const p = prev && rank(prev.decision, prev.score);
+    if (!prev || r > p! || (r === p && rec.patientKey < prev.patientKey)) {
+      best.set(resolved, { personId: resolved, directPersonId: direct, patientKey: rec.patientKey, record: rec, score, decision });
     }
   }
-  return [...best.values()].sort((a, b) => rank(b.decision, b.score) - rank(a.decision, a.score));
+  return [...best.values()].sort((a, b) => rank(b.decision, b.score) - rank(a.decision, a.score) || (a.patientKey < b.patientKey ? -1 : a.patientKey > b.patientKey ? 1 : 0));
 }
 
 /** Candidates for one record, best first, one per person (FHIR $match; incremental mode inlines the same SQL). */

@@ -10,12 +10,18 @@ import type { RecordFeatures } from './features.ts';
  * together in hash order first, the per-record locks are then already held. Returns how many keys were locked.
  */
 export async function lockBlockKeys(tx: Queryable, records: RecordFeatures[]): Promise<number> {
-  const keys = [...new Set(records.flatMap((f) => blockKeys(f)))];
+  return lockKeys(tx, records.flatMap((f) => blockKeys(f)));
+}
+
+/** The same on blocking keys already computed. */
+export async function lockKeys(tx: Queryable, blockingKeys: string[]): Promise<number> {
+  const keys = [...new Set(blockingKeys)];
   if (!keys.length) return 0;
   // The sorted subquery feeds the aggregate row by row: the locks are taken in hash order.
   await tx.query(
     `SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended('empi-block:' || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s`,
     [keys],
+    { prepare: true },
   );
   return keys.length;
 }
