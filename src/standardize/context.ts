@@ -22,6 +22,12 @@ export interface StandardizeServices {
    * locks for all of them at once, in its global order, before they are matched one by one (concurrent units would deadlock otherwise).
    */
   lockPatients?: (tx: Queryable, patients: Array<{ patient: Patient; institutionId: string }>) => Promise<void>;
+  /**
+   * EMPI seam for several Patients at once (a worker batch, a FHIR Bundle): matched in the given order with the
+   * decisions `matchPatient` on each in turn would give, in a few statements for all (src/empi/match-batch.ts). It
+   * takes the locks `lockPatients` takes itself.
+   */
+  matchPatients?: (tx: Queryable, items: Array<{ patient: Patient; unit: LandedUnit }>) => Promise<void>;
   /** EMPI seam for HL7 ADT^A40: merge the prior local patient (MRG-1) into the surviving one (PID-3). */
   mergePatients?: (tx: Queryable, m: { institutionId: string; survivingIdentifier: string; priorIdentifier: string }) => Promise<void>;
   now?: () => Date;

@@ -50,3 +50,28 @@ test('ADT^A40 merges the prior MRN\'s person into the surviving one', async () =
   assert.ok('resources' in (await run(hl7Input(INST, msg))));
   assert.equal(await personOfPatient(db, pd.id!), await personOfPatient(db, pc.id!));
 });
+
+test('a worker batch\'s Patients are matched together at its end: the same person at two MRNs of the batch is linked, each event names its unit', async () => {
+  const std = createStandardizer(services);
+  const units = [patient('E6', '夏侯惠兰', '330503197103150020'), patient('E7', '夏侯惠兰', '330503197103150020'), patient('E8', '司徒正', '330523197707070017')].map((u) => asLanded(u));
+  const ids = await db.transaction(async (tx) => {
+    std.beginBatch(tx);
+    const out: string[] = [];
+    for (const u of units) {
+      const r = await std(u, tx);
+      assert.ok('resources' in r);
+      out.push((r.resources[0] as Patient).id!);
+    }
+    await std.endBatch(tx);
+    return out;
+  });
+  const persons = await Promise.all(ids.map((id) => personOfPatient(db, id)));
+  assert.ok(persons[0]);
+  assert.equal(persons[0], persons[1]);
+  assert.notEqual(persons[2], persons[0]);
+  const { rows } = await db.query<{ patient_key: string; kind: string; actor: string }>(
+    'SELECT patient_key, kind, actor FROM empi_event WHERE patient_key = ANY($1::text[]) ORDER BY event_id', [ids],
+  );
+  assert.deepEqual(rows.map((r) => [r.patient_key, r.actor]).sort(), ids.map((id, i) => [id, `landing:${units[i].id}`]).sort());
+  assert.deepEqual(rows.map((r) => r.kind).sort(), ['link', 'new-person', 'new-person']);
+});

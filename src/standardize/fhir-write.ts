@@ -39,7 +39,8 @@ export async function standardizeAndWrite(services: StandardizeServices, unit: L
     // Bundles taking their patients' keys in different orders would deadlock: take all of them first, in the EMPI's
     // global order, and match the patients by name (the per-name counter rows are then updated in one order too).
     ctx.patientsToMatch.sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || (a.id ?? '').localeCompare(b.id ?? ''));
-    await services.lockPatients?.(tx, ctx.patientsToMatch.map((patient) => ({ patient, institutionId: unit.institutionId })));
+    // (The EMPI's batch form, when there, takes them itself, before its one read.)
+    if (!services.matchPatients) await services.lockPatients?.(tx, ctx.patientsToMatch.map((patient) => ({ patient, institutionId: unit.institutionId })));
   }
   await finishUnit(ctx);
   return { standardized: true, entries: produced.map((ref) => (ref ? byRef.get(ref) : undefined)) };

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../store/index.ts';
 import type { StandardizeServices } from './context.ts';
 import { createStandardizer, openStandardization, type BatchStandardizer } from './standardizer.ts';
 
-type Hooks = Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'lockPatients' | 'now'>;
+type Hooks = Pick<StandardizeServices, 'matchPatient' | 'matchPatients' | 'mergePatients' | 'lockPatients' | 'now'>;
 
 /**
  * One set of standardization services per platform, shared by the ingestion worker (its `standardize`) and the

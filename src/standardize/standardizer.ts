@@ -119,6 +119,10 @@ export function createStandardizer(services: StandardizeServices): BatchStandard
       const released = [...(state?.released ?? [])];
       if (!state?.toMatch.size || !services.matchPatient) return { released };
       const items = [...state.toMatch.values()].sort((a, b) => nameOf(a.patient).localeCompare(nameOf(b.patient)) || a.patient.id!.localeCompare(b.patient.id!));
+      if (services.matchPatients) {
+        await services.matchPatients(tx, items); // all at once: the EMPI's batch form (it takes the locks too)
+        return { released };
+      }
       await services.lockPatients?.(tx, items.map(({ patient, unit }) => ({ patient, institutionId: unit.institutionId })));
       for (const { patient, unit } of items) await services.matchPatient(tx, patient, unit);
       return { released };
@@ -284,7 +288,8 @@ export async function finishUnit(ctx: UnitContext, batch?: BatchState): Promise<
   const { fresh, held } = await ctx.commitRegistrations();
   if (batch) releaseHeld(batch, unit.institutionId, fresh, held);
   if (!batch) {
-    for (const p of ctx.patientsToMatch) await ctx.services.matchPatient?.(tx, p, unit);
+    if (ctx.patientsToMatch.length > 1 && ctx.services.matchPatients) await ctx.services.matchPatients(tx, ctx.patientsToMatch.map((patient) => ({ patient, unit })));
+    else for (const p of ctx.patientsToMatch) await ctx.services.matchPatient?.(tx, p, unit);
     return { resources: ctx.resources };
   }
   if (!ctx.patientsToMatch.length) return { resources: ctx.resources };
@@ -309,7 +314,7 @@ export async function finishUnit(ctx: UnitContext, batch?: BatchState): Promise<
 }
 
 /** Opens the standardization services on a database (CLI tools, tests). */
-export async function openStandardization(db: Db | Queryable, hooks: Pick<StandardizeServices, 'matchPatient' | 'mergePatients' | 'lockPatients' | 'now'> = {}): Promise<StandardizeServices> {
+export async function openStandardization(db: Db | Queryable, hooks: Pick<StandardizeServices, 'matchPatient' | 'matchPatients' | 'mergePatients' | 'lockPatients' | 'now'> = {}): Promise<StandardizeServices> {
   const terminology = await Terminology.open(db);
   return { terminology, mapper: await CodeMapper.open(db, terminology), ...hooks };
 }
