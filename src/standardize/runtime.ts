@@ -32,7 +32,11 @@ export class StandardizationRuntime {
   }
 
   async #ready(tx: Queryable): Promise<BatchStandardizer> {
-    this.#standardize ??= createStandardizer(await this.services(tx));
+    // Assigned only after the await: loops whose first batches begin together all wait for the same load, and each
+    // must then get the ONE standardizer — a second one would take the batches begun on the first, whose deferred
+    // registrations, holds and EMPI matches the first keeps for its `endBatch`, which would never come.
+    const services = await this.services(tx);
+    this.#standardize ??= createStandardizer(services);
     if (this.#pendingBatches.has(tx)) {
       const units = this.#pendingBatches.get(tx);
       this.#pendingBatches.delete(tx);
