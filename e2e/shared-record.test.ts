@@ -200,7 +200,11 @@ test('the resident sees their own record and who read it', async () => {
   assert.equal((await own).status(), 200);
   await page.waitForSelector('.patient-banner');
   await snap('11-resident-own-record');
+  // The record page has tables of its own: wait for the audit page's answer and heading, not just any table row.
+  const trail = page.waitForResponse((r) => r.url().includes('/fhir/AuditEvent'));
   await page.getByRole('link', { name: zh['nav.whoViewed'] }).click();
+  assert.equal((await trail).status(), 200);
+  await page.getByRole('heading', { name: zh['audit.mineTitle'] }).waitFor();
   await page.waitForSelector('table.grid tbody tr');
   const rows = await page.locator('table.grid tbody tr').allTextContents();
   assert.ok(rows.some((r) => r.includes(reader)), `the clinician's read is listed: ${rows.length} row(s)`);
