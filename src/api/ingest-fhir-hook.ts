@@ -6,7 +6,7 @@ import type { WriteResult } from '../fhir/write.ts';
 import {
   AHEAD_CAP, duplicateBundleResponse, fhirUnitState, isIngestBundle, landFhirBundle, settleFhirBundle, storedEntries, unitStatusReport, type FhirLanding,
 } from '../ingest/index.ts';
-import { quarantineOutcome, standardizeAndWrite, type FhirUnitResult } from '../standardize/index.ts';
+import { PatientArrivedMeanwhile, quarantineOutcome, standardizeAndWrite, type FhirUnitResult } from '../standardize/index.ts';
 import type { AppDeps } from './deps.ts';
 import { ingestFor } from './ingest-runtime.ts';
 import { standardizationFor } from './standardization-runtime.ts';
@@ -180,6 +180,8 @@ const info = (text: string): OperationOutcome => ({ resourceType: 'OperationOutc
  * Runs the unit's transaction again when PostgreSQL chose it as a deadlock victim or refused it for serialization
  * (40P01, 40001): institutions send concurrently and the EMPI links the same person's Patients across them, so two
  * Bundles may lock the same person rows in opposite orders. Nothing was committed, and the unit is still 'landed'.
+ * Also when a patient the Bundle refers to was registered by a concurrent transaction after this one looked it up
+ * (PatientArrivedMeanwhile): run again, the Bundle finds the patient instead of being held for it.
  */
 async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 6): Promise<T> {
   for (let i = 1; ; i++) {
@@ -187,7 +189,8 @@ async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 6): Promise<
       return await run();
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (i >= attempts || (code !== '40P01' && code !== '40001')) throw err;
+      const again = code === '40P01' || code === '40001' || err instanceof PatientArrivedMeanwhile;
+      if (i >= attempts || !again) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** i)); // jittered backoff: the victims part ways
     }
   }

@@ -2,7 +2,7 @@
  * Standardization (issue 4): landed units (HL7 v2, core-table CSV rows, FHIR Bundles) → canonical FHIR R4 resources
  * with standard codes and units, or quarantine with machine-readable reasons. Implements src/ingest's `Standardizer`.
  */
-export { createStandardizer, openStandardization } from './standardizer.ts';
+export { createStandardizer, openStandardization, PatientArrivedMeanwhile } from './standardizer.ts';
 export { empiHooks } from './empi-seam.ts';
 export { StandardizationRuntime } from './runtime.ts';
 export { quarantineOutcome, REASON_SYSTEM, standardizeAndWrite, writeStandardized, type FhirUnitResult } from './fhir-write.ts';

@@ -101,3 +101,34 @@ test('a registration waits for a concurrent batch\'s uncommitted hold for that p
   // X wrote its hold (uncommitted) before Y registered M1: Y's release must see it once X commits.
   assert.deepEqual(await interleaved('H-RACE-2', 'after-end'), { statuses: ['standardized', 'standardized'], held: 0 });
 });
+
+test('a unit standardized on its own (as a FHIR request does) that found its patient unknown just before a concurrent registration is run again, not held', { skip }, async () => {
+  const inst = 'H-RACE-3';
+  const batched = createStandardizer(services);
+  await drainQueue(db, { standardize: batched, writeBatch });
+  await landUnits(db, [csvInput(inst, 'lab_result', labRow(inst, 'M1')), csvInput(inst, 'patient', patientRow(inst, 'M1'))]);
+  // X: the standardizer without a batch — every unit's work at once, as the FHIR channel's request runs it — paused at
+  // its first statement after the patient lookup found M1 unknown (the hold's), its transaction open.
+  let arrive!: () => void;
+  let open!: () => void;
+  const arrived = new Promise<void>((r) => (arrive = r));
+  const gate = new Promise<void>((r) => (open = r));
+  let paused = false;
+  const alone = (u: LandedUnit, tx: Queryable) => batched(u, {
+    query: (async (sql: string, params?: unknown[], options?: { prepare?: boolean }) => {
+      if (!paused && /std_held|pg_advisory_xact_lock/.test(sql)) (paused = true, arrive(), await gate);
+      return tx.query(sql, params, options);
+    }) as Queryable['query'],
+    exec: (sql: string) => tx.exec(sql),
+  });
+  const batchX = standardizeBatch(db, { standardize: alone, writeBatch, batchSize: 1 });
+  await arrived;
+  // Y registers M1 for the first time and commits: its release finds no hold (X has written none).
+  assert.equal(await standardizeBatch(db, { standardize: batched, writeBatch, batchSize: 1 }), 1);
+  open();
+  assert.equal(await batchX, 1);
+  await drainQueue(db, { standardize: batched, writeBatch });
+  const statuses = (await db.query<{ status: string }>(`SELECT status FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst])).rows.map((r) => r.status);
+  const held = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM std_held WHERE institution_id = $1`, [inst])).rows[0].n;
+  assert.deepEqual({ statuses, held }, { statuses: ['standardized', 'standardized'], held: 0 });
+});

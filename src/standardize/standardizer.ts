@@ -239,6 +239,26 @@ async function holdUnits(tx: Queryable, held: BatchState['held'], released: Set<
   for (const r of rows) if (now.has(`${r.inst}\u0001${r.key}`)) released.add(r.unitId);
 }
 
+/**
+ * Thrown by an unbatched unit (a FHIR request's Bundle, a unit redone on its own) about to be held for a patient whom a
+ * concurrent transaction registered after the unit looked the patient up: run the unit again — it finds the patient.
+ * The FHIR channel retries its transaction; the worker redoes the unit.
+ */
+export class PatientArrivedMeanwhile extends Error {}
+
+/**
+ * The holds of a unit standardized on its own, written as a batch's are: under the locks of the patients it waits for
+ * (patient-locks.ts) and with the register read again, so a registration that committed after this unit's lookup (and
+ * whose release could not see this hold) is not missed: the unit runs again instead of staying quarantined.
+ */
+async function holdAlone(tx: Queryable, unit: LandedUnit, keys: string[], waitingFor: string[]): Promise<void> {
+  if (!waitingFor.length) return holdUnit(tx, unit.institutionId, keys, unit.id);
+  await lockPatientKeys(tx, waitingFor.map((mrn) => ({ institutionId: unit.institutionId, mrn })));
+  const released = new Set<number>();
+  await holdUnits(tx, new Map([[unit.id, { institutionId: unit.institutionId, keys: new Set(keys) }]]), released);
+  if (released.size) throw new PatientArrivedMeanwhile(`unit ${unit.id}: a patient it waits for was registered meanwhile; it runs again`);
+}
+
 /** The (institution, MRN) of a batch's first registrations and of the patients its quarantined units wait for. */
 function patientKeysOf(state: BatchState): Array<{ institutionId: string; mrn: string }> {
   const keys = new Map<string, { institutionId: string; mrn: string }>();
@@ -282,7 +302,7 @@ export async function finishUnit(ctx: UnitContext, batch?: BatchState): Promise<
     const keys = ctx.reasons.flatMap((r) => (r.code === 'unknown-patient' && r.patient ? [holdKey(r.patient)] : r.code === 'unmapped-code' && r.local ? [holdKey(r.local)] : []));
     // In a batch the holds are written at its end, all at once (endBatch); a later unit may release them first.
     if (batch) batch.held.set(unit.id, { institutionId: unit.institutionId, keys: new Set(keys) });
-    else await holdUnit(tx, unit.institutionId, keys, unit.id);
+    else await holdAlone(tx, unit, keys, ctx.reasons.flatMap((r) => (r.code === 'unknown-patient' && r.patient ? [r.patient.mrn] : [])));
     return { quarantine: dedupe(ctx.reasons) };
   }
   const { fresh, held } = await ctx.commitRegistrations();
