@@ -7,6 +7,7 @@ import {
   AHEAD_CAP, duplicateBundleResponse, fhirUnitState, isIngestBundle, landFhirBundle, settleFhirBundle, storedEntries, unitStatusReport, type FhirLanding,
 } from '../ingest/index.ts';
 import { PatientArrivedMeanwhile, quarantineOutcome, standardizeAndWrite, type FhirUnitResult } from '../standardize/index.ts';
+import { isTransientConflict } from '../store/index.ts';
 import type { AppDeps } from './deps.ts';
 import { ingestFor } from './ingest-runtime.ts';
 import { standardizationFor } from './standardization-runtime.ts';
@@ -188,9 +189,7 @@ async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 6): Promise<
     try {
       return await run();
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      const again = code === '40P01' || code === '40001' || err instanceof PatientArrivedMeanwhile;
-      if (i >= attempts || !again) throw err;
+      if (i >= attempts || !(isTransientConflict(err) || err instanceof PatientArrivedMeanwhile)) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** i)); // jittered backoff: the victims part ways
     }
   }

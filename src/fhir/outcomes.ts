@@ -5,6 +5,7 @@
  */
 import { getStatus, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { isTransientConflict } from '../store/index.ts';
 
 export { allOk, badRequest, created, forbidden, gone, notFound, OperationOutcomeError, preconditionFailed } from '@medplum/core';
 
@@ -57,8 +58,7 @@ export function fail(outcome: OperationOutcome): never {
 export function toOutcome(err: unknown): OperationOutcome {
   if (err instanceof OperationOutcomeError) return err.outcome;
   // A deadlock or serialization failure between concurrent writers is transient: 409, the client retries.
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === '40P01' || code === '40001') {
+  if (isTransientConflict(err)) {
     return { resourceType: 'OperationOutcome', id: 'conflict', issue: [{ severity: 'error', code: 'transient', details: { text: 'Concurrent update conflict; retry the request' } }] };
   }
   return {

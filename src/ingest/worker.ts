@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/index.ts';
+import { isTransientConflict, type Db, type Queryable } from '../store/index.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Channel, LandedUnit, QuarantineReason, ResourceWriter, Standardizer, UnitStatus } from './types.ts';
 
@@ -161,8 +161,7 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
         // A deadlock victim (another loop's batch locked the same rows in another order) is not a bad unit: the rollback
         // to the savepoint released what the attempt locked, the other batch goes on, and the whole batch is tried again
         // — unit by unit, each unit's locks held until the end of the transaction in unit order, would deadlock more.
-        const code = (err as { code?: string }).code;
-        if ((code === '40P01' || code === '40001') && attempt < 4) {
+        if (isTransientConflict(err) && attempt < 4) {
           await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
           continue;
         }

@@ -63,3 +63,12 @@ export function copyLines(rows: Iterable<unknown[]>): { text: string; count: num
   }
   return { text: parts.length ? parts.join('\n') + '\n' : '', count };
 }
+
+/**
+ * A deadlock victim or a serialization failure (SQLSTATE 40P01, 40001): nothing was committed and running the same
+ * transaction again is expected to succeed — concurrent writers locked the same rows in another order.
+ */
+export function isTransientConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
