@@ -2,6 +2,7 @@ import { Hl7Message } from '@medplum/core';
 import { decodeText, detectEncoding, encodeText } from '../encoding.ts';
 import type { LandResult, QuarantineReason, UnitInput } from '../types.ts';
 import { buildAck, HL7_ERROR, type AckCode, type AckHeader, type AckProblem } from './ack.ts';
+import { recoverHeader, validDelimiters } from './recover.ts';
 import type { SenderRegistry } from './senders.ts';
 
 /** HL7 v2 versions accepted (MSH-12). */
@@ -80,12 +81,13 @@ async function check(ctx: Hl7Context, bytes: Buffer): Promise<Checked> {
   const encoding = detectEncoding(bytes);
   const text = decodeText(bytes, encoding);
   if (!text.startsWith('MSH') || text.length < 9) {
-    return { header: {}, encoding, problem: { error: HL7_ERROR.segmentSequence, reason: 'not an HL7 v2 message: it does not begin with an MSH segment', location: 'MSH^1' } };
+    return { header: recoverHeader(text), encoding, problem: { error: HL7_ERROR.segmentSequence, reason: 'not an HL7 v2 message: it does not begin with an MSH segment', location: 'MSH^1' } };
   }
   const fieldSep = text[3];
   const encodingChars = text.slice(4, 8);
   if (!validDelimiters(fieldSep, encodingChars)) {
-    return { header: {}, encoding, problem: { error: HL7_ERROR.dataType, reason: `invalid delimiters in MSH-1/MSH-2: '${text.slice(3, 8)}'`, location: 'MSH^1^2' } };
+    // Refused unparsed, but MSA-2 still echoes MSH-10 when the raw text shows it (clients match replies on it).
+    return { header: recoverHeader(text), encoding, problem: { error: HL7_ERROR.dataType, reason: `invalid delimiters in MSH-1/MSH-2: '${text.slice(3, 8)}'`, location: 'MSH^1^2' } };
   }
   const msg = Hl7Message.parse(text);
   const msh = msg.getSegment('MSH')!;
@@ -124,11 +126,6 @@ async function check(ctx: Hl7Context, bytes: Buffer): Promise<Checked> {
     header, encoding, problem,
     unit: { institutionId, channel: ctx.channel, contentType: HL7_CONTENT_TYPE, encoding, content: bytes, meta, quarantine },
   };
-}
-
-function validDelimiters(fs: string, enc: string): boolean {
-  const all = fs + enc;
-  return enc.length === 4 && new Set(all).size === 5 && !/[A-Za-z0-9\s]/.test(all);
 }
 
 /** MSH checks of HL7 v2.5.1 2.9.2: required MSH-9 and MSH-10, supported MSH-12 and message type. */

@@ -156,6 +156,16 @@ describe(`HL7 v2 over MLLP on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlit
     assert.equal(rows[0].n, 1);
   });
 
+  it('echoes MSH-10 in MSA-2 of the AR for invalid MSH-2 delimiters, so a standard @medplum/hl7 client gets its answer', async () => {
+    // The client matches a reply to its request on MSA-2; with MSA-2 empty its sendAndWait times out.
+    const ack = Hl7Message.parse(await send(client, adt('BAD-DELIM-1').replace('MSH|^~\\&|', 'MSH|^^^^|')));
+    assert.equal(ack.getAckType(), 'AR');
+    assert.equal(ack.getSegment('MSA')!.getField(2).toString(), 'BAD-DELIM-1');
+    assert.match(ack.getSegment('MSA')!.getField(3).toString(), /invalid delimiters/);
+    assert.deepEqual([ack.getSegment('MSH')!.getField(5).toString(), ack.getSegment('MSH')!.getField(6).toString()], ['HIS', 'COUNTY-HOSP']);
+    assert.equal(await stored('BAD-DELIM-1'), 0);
+  });
+
   it('lands a message from a known sender with a missing MSH-10 or unsupported version as quarantined, answering AR', async () => {
     const noId = adt('X').replace('|X|P|', '||P|');
     const v26 = adt('V26-1', { version: '2.6' });
