@@ -5,6 +5,8 @@
  * Type conventions shared by both engines: int8 and numeric come back as JS numbers, `date` as 'YYYY-MM-DD'
  * strings, timestamptz as Date, jsonb as parsed values.
  */
+import type { FieldCrypto } from '../crypto/index.ts';
+
 export interface QueryResult<R> {
   rows: R[];
   rowCount: number;
@@ -27,6 +29,11 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly engine: 'pglite' | 'postgres';
+  /**
+   * Encryption at rest for this database's protected values (resident ID, phone, card number, the landing store's
+   * bytes) and its audit key: the key ring of the data directory it was opened with (src/crypto). Set by `openDb`.
+   */
+  crypto: FieldCrypto;
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { FieldCrypto, loadOrCreateKeyRing, type KeyRing } from '../crypto/index.ts';
 import type { Db } from './db.ts';
 import { migrate } from './migrate.ts';
 import { openPglite } from './pglite.ts';
@@ -12,13 +13,16 @@ export interface OpenOptions {
   /** PostgreSQL schema (tests isolate suites this way). */
   schema?: string;
   poolSize?: number;
+  /** The key ring (tests); otherwise `<dataDir>/keys/platform-keys.json`, created on first use (in memory without a data dir). */
+  keys?: KeyRing;
 }
 
 /** Opens the configured engine and brings its schema up to date. */
 export async function openDb(options: OpenOptions): Promise<Db> {
+  const crypto = new FieldCrypto(options.keys ?? loadOrCreateKeyRing(options.dataDir));
   const db = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, { schema: options.schema, max: options.poolSize })
-    : await openPglite(options.dataDir ? join(options.dataDir, 'pglite') : undefined);
+    ? await openPostgres(options.databaseUrl, { schema: options.schema, max: options.poolSize }, crypto)
+    : await openPglite(options.dataDir ? join(options.dataDir, 'pglite') : undefined, crypto);
   await migrate(db);
   return db;
 }

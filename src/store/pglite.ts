@@ -1,3 +1,4 @@
+import type { FieldCrypto } from '../crypto/index.ts';
 import { PGlite, types } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { copyLines, type Db, type Queryable, type QueryResult } from './db.ts';
@@ -9,11 +10,11 @@ const parsers = {
 };
 
 /** Opens the embedded engine: file-backed at `dataDir`, or in memory when `dataDir` is undefined. */
-export async function openPglite(dataDir?: string): Promise<Db> {
+export async function openPglite(dataDir: string | undefined, crypto: FieldCrypto): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pg = new PGlite(dataDir ?? 'memory://', { parsers });
   await pg.waitReady;
-  return new PgliteDb(pg);
+  return new PgliteDb(pg, crypto);
 }
 
 /**
@@ -46,13 +47,15 @@ function wrap(q: Pick<PGlite, 'query' | 'exec'>): Queryable {
 
 class PgliteDb implements Db {
   readonly engine = 'pglite' as const;
+  crypto: FieldCrypto;
   readonly #pg: PGlite;
   readonly #q: Queryable;
   #started = 0;
   get started(): number {
     return this.#started;
   }
-  constructor(pg: PGlite) {
+  constructor(pg: PGlite, crypto: FieldCrypto) {
+    this.crypto = crypto;
     this.#pg = pg;
     this.#q = wrap(pg);
   }

@@ -1,3 +1,4 @@
+import type { FieldCrypto } from '../crypto/index.ts';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Readable } from 'node:stream';
@@ -22,7 +23,7 @@ export interface PostgresOptions {
 }
 
 /** Opens a pooled connection to PostgreSQL at `url`. */
-export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Db> {
+export async function openPostgres(url: string, options: PostgresOptions, crypto: FieldCrypto): Promise<Db> {
   const schema = options.schema;
   if (schema) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
@@ -40,7 +41,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     types: typeParsers,
     ...(schema ? { options: `-c search_path=${schema},public` } : {}),
   });
-  return new PostgresDb(pool);
+  return new PostgresDb(pool, crypto);
 }
 
 function wrap(c: pg.Pool | pg.PoolClient): Queryable {
@@ -58,9 +59,11 @@ function wrap(c: pg.Pool | pg.PoolClient): Queryable {
 
 class PostgresDb implements Db {
   readonly engine = 'postgres' as const;
+  crypto: FieldCrypto;
   readonly #pool: pg.Pool;
   readonly #q: Queryable;
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, crypto: FieldCrypto) {
+    this.crypto = crypto;
     this.#pool = pool;
     this.#q = wrap(pool);
   }
