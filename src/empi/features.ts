@@ -51,7 +51,7 @@ export interface RecordFeatures {
   identifiers: string[];
 }
 
-function isResidentIdIdentifier(id: Identifier): boolean {
+export function isResidentIdIdentifier(id: Identifier): boolean {
   const sys = (id.system ?? '').toLowerCase();
   const codes = (id.type?.coding ?? []).map((c) => (c.code ?? '').toUpperCase());
   return (
@@ -63,7 +63,7 @@ function isResidentIdIdentifier(id: Identifier): boolean {
   );
 }
 
-function isPassportIdentifier(id: Identifier): boolean {
+export function isPassportIdentifier(id: Identifier): boolean {
   const sys = (id.system ?? '').toLowerCase();
   const codes = (id.type?.coding ?? []).map((c) => (c.code ?? '').toUpperCase());
   return sys.includes('passport') || codes.includes('PPN') || /permanent-resident|foreigner|\bprc-pr\b/.test(sys);

@@ -52,6 +52,7 @@ describe(`IHE PIXm and PDQm through a real listening server, driven by fhir-kit-
   let base: string;
   let hospital: Client;
   let clinic: Client;
+  let operator: Client;
   // The platform keeps each institution's record numbers under its own identifier system (standardization): those are
   // the Patient Identity Domains PIXm answers in, whatever system the sending HIS used.
   let A: string;
@@ -66,6 +67,9 @@ describe(`IHE PIXm and PDQm through a real listening server, driven by fhir-kit-
     [A, B] = [mrnSystem(h.id), mrnSystem(c.id)];
     hospital = new Client({ baseUrl: base, bearerToken: h.token });
     clinic = new Client({ baseUrl: base, bearerToken: c.token });
+    // The whole cross-reference is the EMPI operator's (issue 10: an institution system is answered in its own domain).
+    const minted = await p.app.inject({ method: 'POST', url: '/admin/tokens', headers: { authorization: `Bearer ${await p.adminToken()}` }, payload: { role: 'operator', user: 'op-1' } });
+    operator = new Client({ baseUrl: base, bearerToken: minted.json().access_token });
     // One woman registered at the county hospital with her resident ID and at a community centre in traditional
     // characters without it; a namesake at the clinic, born another year; each sent by the institution's own system.
     const [hisA, hisB] = ['urn:oid:2.16.156.10011.1.330523A001.mrn', 'urn:oid:2.16.156.10011.1.330523B007.mrn'];
@@ -75,8 +79,8 @@ describe(`IHE PIXm and PDQm through a real listening server, driven by fhir-kit-
   });
   after(() => p.close());
 
-  it('resolves the hospital’s record number to the clinic’s, the resident ID, the health card and both Patients ($ihe-pix, ITI-83)', async () => {
-    const res = (await hospital.operation({ name: '$ihe-pix', resourceType: 'Patient', method: 'GET', input: { sourceIdentifier: `${A}|ZY0042` } })) as unknown as Parameters;
+  it('resolves the hospital’s record number to the clinic’s, the resident ID, the health card and both Patients for the EMPI operator ($ihe-pix, ITI-83)', async () => {
+    const res = (await operator.operation({ name: '$ihe-pix', resourceType: 'Patient', method: 'GET', input: { sourceIdentifier: `${A}|ZY0042` } })) as unknown as Parameters;
     assert.equal(res.resourceType, 'Parameters');
     const found = targetIdentifiers(res);
     assert.ok(found.includes(`${B}|MZ7781`), found.join(' '));
@@ -92,9 +96,23 @@ describe(`IHE PIXm and PDQm through a real listening server, driven by fhir-kit-
   });
 
   it('restricts the answer to the targetSystem domains, and starts from a resident ID as well', async () => {
-    const res = (await clinic.operation({ name: '$ihe-pix', resourceType: 'Patient', method: 'GET', input: { sourceIdentifier: `${RESIDENT_ID_SYSTEM}|${RID}`, targetSystem: A } })) as unknown as Parameters;
+    const res = (await operator.operation({ name: '$ihe-pix', resourceType: 'Patient', method: 'GET', input: { sourceIdentifier: `${RESIDENT_ID_SYSTEM}|${RID}`, targetSystem: A } })) as unknown as Parameters;
     assert.deepEqual(targetIdentifiers(res), [`${A}|ZY0042`]);
     assert.deepEqual(targetIds(res), [`Patient/${keys.a}`]);
+  });
+
+  it('answers an institution system in its own domain only: the golden person id, its own record numbers and Patients', async () => {
+    const own = (await hospital.operation({ name: '$ihe-pix', resourceType: 'Patient', method: 'GET', input: { sourceIdentifier: `${A}|ZY0042` } })) as unknown as Parameters;
+    const found = targetIdentifiers(own);
+    assert.ok(found.some((i) => i.startsWith(`${PERSON_ID_SYSTEM}|P`)), found.join(' '));
+    assert.ok(!found.some((i) => i.startsWith(`${B}|`) || i.startsWith(`${RESIDENT_ID_SYSTEM}|`) || i.startsWith(`${HEALTH_CARD_SYSTEM}|`)), found.join(' '));
+    assert.deepEqual(targetIds(own), [`Patient/${keys.a}`]);
+    const byRid = (await clinic.operation({ name: '$ihe-pix', resourceType: 'Patient', method: 'GET', input: { sourceIdentifier: `${RESIDENT_ID_SYSTEM}|${RID}`, targetSystem: B } })) as unknown as Parameters;
+    assert.deepEqual(targetIdentifiers(byRid), [`${B}|MZ7781`]);
+    assert.deepEqual(targetIds(byRid), [`Patient/${keys.b}`]);
+    const theirs = await failure(clinic.operation({ name: '$ihe-pix', resourceType: 'Patient', method: 'GET', input: { sourceIdentifier: `${RESIDENT_ID_SYSTEM}|${RID}`, targetSystem: A } }));
+    assert.equal(theirs.status, 403);
+    assert.equal(theirs.data.issue[0].details?.coding?.[0].code, 'target-domain-not-permitted');
   });
 
   it('answers the failure cases of ITI-83: 404 unknown identifier, 404 + code-invalid unknown source domain, 403 unknown targetSystem', async () => {

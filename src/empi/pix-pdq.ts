@@ -10,6 +10,7 @@ import { findCandidates } from './candidates.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './decision.ts';
 import { featuresOf, HEALTH_CARD_SYSTEM, PERSON_ID_SYSTEM, RESIDENT_ID_SYSTEM } from './features.ts';
 import { EmpiError } from './errors.ts';
+import { FULL_VIEW, goldenPatientResource, type IdentityView } from './identity-output.ts';
 import { recordByIdentifier } from './merge.ts';
 import type { FieldEvidence } from './model.ts';
 import { loadModel } from './model-store.ts';
@@ -33,6 +34,8 @@ export interface PixResult {
   identifiers: PixIdentifier[];
   /** Every institution-level Patient of the person (PIXm targetId). */
   patientKeys: string[];
+  /** The institution of each of the person's Patients (patient key → institution id), for output by institution. */
+  patientInstitutions: Record<string, string>;
 }
 
 function split(identifier: string): [string, string] {
@@ -76,7 +79,9 @@ export async function pixLookup(q: Queryable, sourceIdentifier: string, targetSy
   const out: PixIdentifier[] = [{ system: PERSON_ID_SYSTEM, value: person.personId }, { system: HEALTH_CARD_SYSTEM, value: person.healthCard }];
   if (person.residentId) out.push({ system: RESIDENT_ID_SYSTEM, value: person.residentId });
   const seen = new Set(out.map((i) => `${i.system}|${i.value}`));
+  const patientInstitutions: Record<string, string> = {};
   for (const r of rows) {
+    patientInstitutions[r.patient_key] = r.institution_id;
     for (const id of r.identifiers) {
       if (seen.has(id)) continue;
       seen.add(id);
@@ -86,7 +91,7 @@ export async function pixLookup(q: Queryable, sourceIdentifier: string, targetSy
   }
   const [ss, sv] = split(sourceIdentifier);
   const filtered = out.filter((i) => !(i.system === ss && i.value === sv) && (!targetSystems?.length || targetSystems.includes(i.system)));
-  return { personId, identifiers: filtered, patientKeys: person.patientKeys };
+  return { personId, identifiers: filtered, patientKeys: person.patientKeys, patientInstitutions };
 }
 
 /** Person-level identifier systems every query knows: golden person ids, health cards, resident IDs. */
@@ -138,20 +143,9 @@ export function pixParameters(result: PixResult): Parameters {
   };
 }
 
-/** A person as one FHIR Patient: golden values, every identifier, and `seealso` links to its source Patients. */
-export async function goldenPatient(q: Queryable, person: PersonView): Promise<Patient> {
-  const g = person.golden;
-  const pix = await pixLookup(q, `${PERSON_ID_SYSTEM}|${person.personId}`);
-  return {
-    resourceType: 'Patient',
-    id: person.personId,
-    identifier: [{ system: PERSON_ID_SYSTEM, value: person.personId }, ...(pix?.identifiers ?? []).map((i) => ({ system: i.system || undefined, value: i.value }))],
-    ...(g.name ? { name: [{ text: g.name.value }] } : {}),
-    ...(g.sex ? { gender: g.sex.value === 'M' ? ('male' as const) : ('female' as const) } : {}),
-    ...(g.birthDate ? { birthDate: g.birthDate.value } : {}),
-    ...(g.phone ? { telecom: [{ system: 'phone' as const, value: g.phone.value }] } : {}),
-    link: person.patientKeys.map((k) => ({ other: { reference: `Patient/${k}` }, type: 'seealso' as const })),
-  };
+/** A person as one FHIR Patient, cut to `view` (identity-output.ts; by default whole: golden values, every identifier, `seealso` links). */
+export async function goldenPatient(q: Queryable, person: PersonView, view: IdentityView = FULL_VIEW): Promise<Patient> {
+  return goldenPatientResource(person, await pixLookup(q, `${PERSON_ID_SYSTEM}|${person.personId}`), view);
 }
 
 export interface PdqParams {
@@ -169,7 +163,7 @@ export interface PdqParams {
  * PDQm-style search across the region: records matching every given criterion (a name matches by its key or by its
  * toneless pinyin, so a homophone or a pinyin spelling finds the person), grouped to one golden Patient per person.
  */
-export async function pdqSearch(q: Queryable, params: PdqParams): Promise<{ total: number; patients: Patient[] }> {
+export async function pdqSearch(q: Queryable, params: PdqParams, view: IdentityView = FULL_VIEW): Promise<{ total: number; patients: Patient[] }> {
   const where: string[] = ["r.status = 'active'"];
   const args: unknown[] = [];
   const arg = (v: unknown) => {
@@ -209,7 +203,7 @@ export async function pdqSearch(q: Queryable, params: PdqParams): Promise<{ tota
     args,
   );
   const patients: Patient[] = [];
-  for (const r of rows.slice(0, params._count ?? 20)) patients.push(await goldenPatient(q, (await getPerson(q, r.pid))!));
+  for (const r of rows.slice(0, params._count ?? 20)) patients.push(await goldenPatient(q, (await getPerson(q, r.pid))!, view));
   return { total: rows.length, patients };
 }
 
@@ -234,7 +228,7 @@ export interface MatchCandidate {
 export async function matchCandidates(
   q: Queryable,
   patient: Patient,
-  options: { count?: number; onlyCertain?: boolean; thresholds?: Thresholds } = {},
+  options: { count?: number; onlyCertain?: boolean; thresholds?: Thresholds; view?: IdentityView } = {},
 ): Promise<MatchCandidate[]> {
   const f = featuresOf({ patient, patientKey: '', institutionId: '' });
   const model = await loadModel(q);
@@ -243,7 +237,7 @@ export async function matchCandidates(
   for (const c of found) {
     const grade = c.decision.outcome === 'link' ? 'certain' : c.decision.outcome === 'review' ? (c.score.probability >= 0.9 ? 'probable' : 'possible') : 'certainly-not';
     if (grade === 'certainly-not') continue;
-    out.push({ personId: c.personId, patientKey: c.patientKey, weight: c.score.weight, probability: c.score.probability, grade, reason: c.decision.reason, evidence: c.score.evidence, patient: await goldenPatient(q, (await getPerson(q, c.personId))!) });
+    out.push({ personId: c.personId, patientKey: c.patientKey, weight: c.score.weight, probability: c.score.probability, grade, reason: c.decision.reason, evidence: c.score.evidence, patient: await goldenPatient(q, (await getPerson(q, c.personId))!, options.view) });
     if (out.length >= (options.count ?? 10)) break;
   }
   if (options.onlyCertain) {
