@@ -1,19 +1,20 @@
 import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import {
   batchDedupe,
-  decideReview,
+  decideReviewItem,
   EmpiError,
   evaluate,
-  getPerson,
-  getReview,
-  listReviews,
-  mergePersons,
-  personHistory,
+  mergeInto,
+  personDetail,
+  reviewDetail,
+  reviewQueue,
   trainModel,
   truthFromCsv,
-  unmergePersons,
+  undoMerge,
+  type IdentityCaller,
 } from '../empi/index.ts';
-import { requireOperator } from './authenticate.ts';
+import { requireActor, requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
 
@@ -41,10 +42,20 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
  *   GET  /admin/empi/persons/:id          → person, golden record, patient keys, history
  *   POST /admin/empi/persons/:id/merge    {from: personId} → {mergeEventId}
  *   POST /admin/empi/merges/:event/undo   → {unmergeEventId}
+ *
+ * The review, person, merge and undo routes only authenticate here: the EMPI decides who may (src/empi/stewardship.ts,
+ * operators and the admin) and audits every call, a refusal included (403 `role-not-permitted`).
  */
 export function empiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const preHandler = requireOperator(deps);
+  const identified = requireActor(deps);
   const actorOf = (r: { actor?: { subject: string } }) => r.actor?.subject ?? 'operator';
+  const callerOf = (r: FastifyRequest): IdentityCaller => ({ actor: r.actor!, now: deps.clock.now(), requestId: r.id });
+  const id = (v: string) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1) throw new HttpError('bad-request', `not an id: ${v}`);
+    return n;
+  };
 
   app.post('/admin/empi/eval', { preHandler }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -61,39 +72,33 @@ export function empiRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post('/admin/empi/train', { preHandler }, async () => guard(() => trainModel(deps.db)));
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/admin/empi/reviews', { preHandler }, async (request) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/admin/empi/reviews', { preHandler: identified }, async (request) => {
     const q = request.query;
     const status = q.status as 'pending' | 'linked' | 'not-linked' | undefined;
     if (status && !['pending', 'linked', 'not-linked'].includes(status)) throw new HttpError('bad-request', `unknown status ${status}`);
-    return listReviews(deps.db, { status, limit: q.limit ? Number(q.limit) : undefined, offset: q.offset ? Number(q.offset) : undefined });
+    return guard(() => reviewQueue(deps.db, callerOf(request), { status, limit: q.limit ? Number(q.limit) : undefined, offset: q.offset ? Number(q.offset) : undefined }));
   });
 
-  app.get<{ Params: { id: string } }>('/admin/empi/reviews/:id', { preHandler }, async (request) => {
-    const r = await getReview(deps.db, Number(request.params.id));
-    if (!r) throw new HttpError('not-found', `no review item ${request.params.id}`);
-    return r;
-  });
+  app.get<{ Params: { id: string } }>('/admin/empi/reviews/:id', { preHandler: identified }, async (request) =>
+    guard(() => reviewDetail(deps.db, callerOf(request), id(request.params.id))));
 
-  app.post<{ Params: { id: string } }>('/admin/empi/reviews/:id', { preHandler }, async (request) => {
+  app.post<{ Params: { id: string } }>('/admin/empi/reviews/:id', { preHandler: identified }, async (request) => {
     const decision = str(((request.body ?? {}) as Record<string, unknown>).decision);
     if (decision !== 'link' && decision !== 'not-link') throw new HttpError('bad-request', "decision must be 'link' or 'not-link'");
-    return guard(() => deps.db.transaction((tx) => decideReview(tx, Number(request.params.id), decision, { actor: actorOf(request) })));
+    return guard(() => decideReviewItem(deps.db, callerOf(request), id(request.params.id), decision));
   });
 
-  app.get<{ Params: { id: string } }>('/admin/empi/persons/:id', { preHandler }, async (request) => {
-    const person = await getPerson(deps.db, request.params.id);
-    if (!person) throw new HttpError('not-found', `no person ${request.params.id}`);
-    return { ...person, history: await personHistory(deps.db, person.personId) };
-  });
+  app.get<{ Params: { id: string } }>('/admin/empi/persons/:id', { preHandler: identified }, async (request) =>
+    guard(() => personDetail(deps.db, callerOf(request), request.params.id)));
 
-  app.post<{ Params: { id: string } }>('/admin/empi/persons/:id/merge', { preHandler }, async (request) => {
+  app.post<{ Params: { id: string } }>('/admin/empi/persons/:id/merge', { preHandler: identified }, async (request) => {
     const from = str(((request.body ?? {}) as Record<string, unknown>).from);
     if (!from) throw new HttpError('bad-request', 'from (the person to merge into this one) is required');
-    const mergeEventId = await guard(() => deps.db.transaction((tx) => mergePersons(tx, request.params.id, from, { actor: actorOf(request) })));
+    const mergeEventId = await guard(() => mergeInto(deps.db, callerOf(request), request.params.id, from));
     return { mergeEventId: mergeEventId ?? null };
   });
 
-  app.post<{ Params: { event: string } }>('/admin/empi/merges/:event/undo', { preHandler }, async (request) => ({
-    unmergeEventId: await guard(() => deps.db.transaction((tx) => unmergePersons(tx, Number(request.params.event), { actor: actorOf(request) }))),
+  app.post<{ Params: { event: string } }>('/admin/empi/merges/:event/undo', { preHandler: identified }, async (request) => ({
+    unmergeEventId: await guard(() => undoMerge(deps.db, callerOf(request), id(request.params.event))),
   }));
 }

@@ -12,6 +12,9 @@ export { matchIncoming, matchFeatures, type MatchOptions, type MatchResult } fro
 export { loadModel } from './model-store.ts';
 export { matchCandidates, pixLookup, pixParameters, pdqSearch, goldenPatient, type MatchCandidate, type PixResult, type PdqParams } from './pix-pdq.ts';
 export { registerEmpiOperations } from './fhir-operations.ts';
+export { guardIdentity, type Disclosed, type IdentityCaller, type IdentityResult } from './identity-guard.ts';
+export { FULL_VIEW, goldenPatientResource, viewPix, type IdentityView } from './identity-output.ts';
+export { decideReviewItem, mergeInto, personDetail, reviewDetail, reviewQueue, undoMerge } from './stewardship.ts';
 export { EmpiError } from './errors.ts';
 export { batchDedupe, type BatchResult } from './batch-dedupe.ts';
 export { stageRecords } from './stage.ts';
