@@ -56,7 +56,7 @@ export function goldenPatientResource(person: PersonView, pix: PixResult | undef
   const others = (shown?.identifiers ?? []).filter((i) => !(i.system === PERSON_ID_SYSTEM && i.value === person.personId));
   const identifier: Identifier[] = [{ system: PERSON_ID_SYSTEM, value: person.personId }, ...others.map((i) => ({ system: i.system || undefined, value: i.value }))];
   if (!full) {
-    const rid = maskResidentId(person.residentId);
+    const rid = maskResidentId(person.residentId ?? g.residentId?.value);
     if (rid) identifier.push({ system: RESIDENT_ID_SYSTEM, value: rid, extension: MASKED_VALUE });
     const card = maskHealthCard(person.healthCard);
     if (card) identifier.push({ system: HEALTH_CARD_SYSTEM, value: card, extension: MASKED_VALUE });
