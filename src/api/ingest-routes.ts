@@ -28,7 +28,7 @@ async function institutionOf(deps: AppDeps, request: FastifyRequest): Promise<st
  *                                          transaction-response, or 422 + the quarantine OperationOutcome. The sending
  *                                          institution's system token, or an operator; another institution gets 404.
  *   DELETE /ingest/units/:id               refused, 405: a landed unit is kept and counted (nothing is lost)
- *   GET  /admin/feeds[?institution=I]      per institution: received, standardized, quarantined, duplicates, last received
+ *   GET  /admin/feeds[?institution=I]      per institution: received, standardized, quarantined, duplicates, pending, last received
  *   GET  /admin/feeds/daily?institution=&day=YYYY-MM-DD   per institution and UTC day, with pending (the reconciliation)
  *   GET  /admin/quarantine?institution=&reason=&limit=   → {summary: [{institution_id, reason, units}], units: […]}
  *   POST /admin/reprocess {institution?, reason?}        → {requeued}
@@ -96,10 +96,11 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     return institutions.map((i) => {
       const c = counts.get(i.id);
       return {
-        // Exactly these keys (the contract checker parses them); pending = received − the other three.
+        // The contract checker parses received/standardized/quarantined/duplicates. pending (landed, not yet standardized)
+        // comes from the same statement, so received = standardized + quarantined + duplicates + pending at every moment.
         institution_id: i.id, institution_name: i.name,
         received: c?.received ?? 0, standardized: c?.standardized ?? 0, quarantined: c?.quarantined ?? 0,
-        duplicates: c?.duplicates ?? 0, last_received_at: c?.lastReceivedAt ?? null,
+        duplicates: c?.duplicates ?? 0, pending: c?.pending ?? 0, last_received_at: c?.lastReceivedAt ?? null,
       };
     });
   });

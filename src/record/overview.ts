@@ -1,7 +1,7 @@
 /**
  * The region overview for operators and managers (`GET /admin/overview`): institutions with their volumes per
- * ingestion channel (last 7 days), quarantine counts and last receipt, and accepted messages per day and channel
- * (last 14 days) — computed set-based from the ingest module's landing table (landed_unit: one row per accepted
+ * ingestion channel (last 7 days), quarantine and pending (landed, not yet standardized) counts and last receipt, and
+ * accepted messages per day and channel (last 14 days) — computed set-based from the ingest module's landing table (landed_unit: one row per accepted
  * message, channel, received_at, status), plus totals. Aggregates only: no personal data, so not audited.
  */
 import type { Queryable } from '../store/index.ts';
@@ -22,9 +22,10 @@ export async function regionOverview(q: Queryable, now: Date): Promise<RegionOve
   const firstDay = new Date(firstDayLabel.getTime() - REGION_OFFSET_MS);
   const [inst, vol, daily, totals] = await Promise.all([
     q.query<{ id: string; name: string; type: string }>('SELECT id, name, type FROM institution ORDER BY name'),
-    q.query<{ institution_id: string; channel: string; recent: number; quarantined: number; last: Date | null }>(
+    q.query<{ institution_id: string; channel: string; recent: number; quarantined: number; pending: number; last: Date | null }>(
       `SELECT institution_id, channel, count(*) FILTER (WHERE received_at >= $1::timestamptz) AS recent,
-         count(*) FILTER (WHERE status = 'quarantined') AS quarantined, max(received_at) AS last
+         count(*) FILTER (WHERE status = 'quarantined') AS quarantined, count(*) FILTER (WHERE status = 'landed') AS pending,
+         max(received_at) AS last
        FROM landed_unit GROUP BY institution_id, channel`,
       [week],
     ),
@@ -40,12 +41,13 @@ export async function regionOverview(q: Queryable, now: Date): Promise<RegionOve
          (SELECT count(*) FROM landed_unit WHERE status = 'quarantined') AS quarantined`,
     ),
   ]);
-  const per = new Map<string, { received: Record<IngestChannel, number>; quarantined: number; last?: string }>();
+  const per = new Map<string, { received: Record<IngestChannel, number>; quarantined: number; pending: number; last?: string }>();
   for (const r of vol.rows) {
-    const slot = per.get(r.institution_id) ?? { received: zero(), quarantined: 0 };
+    const slot = per.get(r.institution_id) ?? { received: zero(), quarantined: 0, pending: 0 };
     const ch = CHANNEL[r.channel] ?? 'fhir';
     slot.received[ch] += Number(r.recent);
     slot.quarantined += Number(r.quarantined);
+    slot.pending += Number(r.pending);
     const last = r.last ? new Date(r.last).toISOString() : undefined;
     if (last && (!slot.last || last > slot.last)) slot.last = last;
     per.set(r.institution_id, slot);
@@ -70,6 +72,7 @@ export async function regionOverview(q: Queryable, now: Date): Promise<RegionOve
         kind: (KINDS.has(i.type) ? i.type : 'hospital') as RegionOverview['institutions'][number]['kind'],
         received: s?.received ?? zero(),
         quarantined: s?.quarantined ?? 0,
+        pending: s?.pending ?? 0,
         ...(s?.last ? { lastReceived: s.last } : {}),
       };
     }),

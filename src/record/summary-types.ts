@@ -215,6 +215,8 @@ export interface RegionOverview {
     /** Messages accepted, per ingestion channel, last 7 days. */
     received: Record<IngestChannel, number>;
     quarantined: number;
+    /** Units landed and not yet standardized (the worker's queue): "still working", as opposed to lost. */
+    pending: number;
     /** ISO date-time of the last accepted message, absent when none. */
     lastReceived?: string;
   }>;

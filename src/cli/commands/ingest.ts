@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { FeedRow } from '../feeds-wait.ts';
 import { configFrom, withGlobalOptions } from '../global-options.ts';
 
 type Opts = Record<string, string | boolean | undefined>;
@@ -25,10 +26,12 @@ export function register(program: Command): void {
   withGlobalOptions(
     program
       .command('feeds')
-      .description('per institution: received, standardized, quarantined, duplicates, last received time')
+      .description('per institution: received, standardized, quarantined, duplicates, pending, last received time')
       .option('--institution <ref>', 'only this institution')
       .option('--daily', 'one line per institution and UTC day (received = standardized + quarantined + duplicates + pending)')
       .option('--day <YYYY-MM-DD>', 'with --daily: only this day')
+      .option('--wait', 'first wait until nothing is pending (everything received is standardized, quarantined or a duplicate)')
+      .option('--timeout <seconds>', 'with --wait: give up after this long (exit status 1)', '600')
       .option('--json', 'print JSON (an array of objects)'),
   ).action(async (opts: Opts) => {
     const { withPlatform } = await import('../client.ts');
@@ -42,12 +45,25 @@ export function register(program: Command): void {
       return;
     }
     const q = opts.institution ? `?institution=${encodeURIComponent(String(opts.institution))}` : '';
-    const rows = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<FeedRow[]>('GET', `/admin/feeds${q}`));
+    const { waitUntilSettled, FeedsWaitTimeout } = await import('../feeds-wait.ts');
+    const timeout = Number(opts.timeout);
+    if (opts.wait && !(timeout >= 0)) throw new Error('--timeout must be a number of seconds');
+    let rows: FeedRow[];
+    try {
+      rows = await withPlatform(configFrom(opts as Record<string, string>), (c) => {
+        const get = () => c.request<FeedRow[]>('GET', `/admin/feeds${q}`);
+        return opts.wait ? waitUntilSettled(get, { timeoutMs: timeout * 1000 }) : get();
+      });
+    } catch (err) {
+      if (!(err instanceof FeedsWaitTimeout)) throw err;
+      console.error(`healthbrain: ${err.message}`);
+      process.exitCode = 1;
+      rows = err.rows;
+    }
     if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
     console.log(['institution', 'received', 'standardized', 'quarantined', 'duplicates', 'pending', 'last received'].join('\t'));
     for (const r of rows) {
-      const pending = r.received - r.standardized - r.quarantined - r.duplicates;
-      console.log([r.institution_name, r.received, r.standardized, r.quarantined, r.duplicates, pending, r.last_received_at ?? '-'].join('\t'));
+      console.log([r.institution_name, r.received, r.standardized, r.quarantined, r.duplicates, r.pending, r.last_received_at ?? '-'].join('\t'));
     }
   });
 
@@ -120,15 +136,6 @@ export function register(program: Command): void {
   });
 }
 
-interface FeedRow {
-  institution_id: string;
-  institution_name: string;
-  received: number;
-  standardized: number;
-  quarantined: number;
-  duplicates: number;
-  last_received_at: string | null;
-}
 interface DailyRow {
   institution_id: string;
   day: string;

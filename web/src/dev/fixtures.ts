@@ -157,12 +157,12 @@ export const OVERVIEW: RegionOverview = {
   generated: '2026-11-22T09:15:00+08:00',
   totals: { institutions: 6, persons: 486_213, resources: 21_674_905, quarantined: 137 },
   institutions: [
-    { institution: H, kind: 'hospital', received: { fhir: 18_422, hl7v2: 16_903, csv: 0 }, quarantined: 12, lastReceived: '2026-11-22T09:14:31+08:00' },
-    { institution: TCM, kind: 'hospital', received: { fhir: 0, hl7v2: 9_871, csv: 1_204 }, quarantined: 58, lastReceived: '2026-11-22T09:02:10+08:00' },
-    { institution: C, kind: 'community', received: { fhir: 7_316, hl7v2: 0, csv: 2_087 }, quarantined: 9, lastReceived: '2026-11-22T08:57:44+08:00' },
-    { institution: T, kind: 'township', received: { fhir: 0, hl7v2: 0, csv: 4_512 }, quarantined: 41, lastReceived: '2026-11-21T23:30:05+08:00' },
-    { institution: TIANHUANGPING, kind: 'township', received: { fhir: 0, hl7v2: 0, csv: 1_896 }, quarantined: 17, lastReceived: '2026-11-19T23:30:12+08:00' },
-    { institution: CDC, kind: 'public-health', received: { fhir: 3_058, hl7v2: 0, csv: 0 }, quarantined: 0, lastReceived: '2026-11-22T07:45:00+08:00' },
+    { institution: H, kind: 'hospital', received: { fhir: 18_422, hl7v2: 16_903, csv: 0 }, quarantined: 12, pending: 0, lastReceived: '2026-11-22T09:14:31+08:00' },
+    { institution: TCM, kind: 'hospital', received: { fhir: 0, hl7v2: 9_871, csv: 1_204 }, quarantined: 58, pending: 214, lastReceived: '2026-11-22T09:02:10+08:00' },
+    { institution: C, kind: 'community', received: { fhir: 7_316, hl7v2: 0, csv: 2_087 }, quarantined: 9, pending: 0, lastReceived: '2026-11-22T08:57:44+08:00' },
+    { institution: T, kind: 'township', received: { fhir: 0, hl7v2: 0, csv: 4_512 }, quarantined: 41, pending: 0, lastReceived: '2026-11-21T23:30:05+08:00' },
+    { institution: TIANHUANGPING, kind: 'township', received: { fhir: 0, hl7v2: 0, csv: 1_896 }, quarantined: 17, pending: 0, lastReceived: '2026-11-19T23:30:12+08:00' },
+    { institution: CDC, kind: 'public-health', received: { fhir: 3_058, hl7v2: 0, csv: 0 }, quarantined: 0, pending: 0, lastReceived: '2026-11-22T07:45:00+08:00' },
   ],
   daily: Array.from({ length: 14 }, (_, i) => {
     const d = new Date(Date.UTC(2026, 10, 9 + i));

@@ -220,6 +220,7 @@ export const en: Record<keyof typeof zh, string> = {
   'overview.col.csv': 'Core-table CSV',
   'overview.col.total': 'Total',
   'overview.col.quarantined': 'Quarantine',
+  'overview.col.pending': 'Pending',
   'overview.col.lastReceived': 'Last received',
   'overview.col.status': 'Status',
   'overview.status.ok': 'OK',

@@ -218,6 +218,7 @@ export const zh = {
   'overview.col.csv': '核心表 CSV',
   'overview.col.total': '合计',
   'overview.col.quarantined': '隔离',
+  'overview.col.pending': '待处理',
   'overview.col.lastReceived': '最近接收',
   'overview.col.status': '状态',
   'overview.status.ok': '正常',

@@ -56,6 +56,7 @@ export function OverviewPage({ api }: { api: Api }) {
               <th className="num">{t('overview.col.csv')}</th>
               <th className="num">{t('overview.col.total')}</th>
               <th className="num">{t('overview.col.quarantined')}</th>
+              <th className="num">{t('overview.col.pending')}</th>
               <th>{t('overview.col.lastReceived')}</th>
               <th>{t('overview.col.status')}</th>
             </tr>
@@ -71,6 +72,7 @@ export function OverviewPage({ api }: { api: Api }) {
                   {CHANNELS.map((c) => <td key={c} className="num">{i.received[c] ? nf.format(i.received[c]) : <span className="muted">—</span>}</td>)}
                   <td className="num strong">{nf.format(total)}</td>
                   <td className={i.quarantined > 20 ? 'num warn-text strong' : 'num'}>{nf.format(i.quarantined)}</td>
+                  <td className="num">{i.pending ? nf.format(i.pending) : <span className="muted">—</span>}</td>
                   <td className="mono">{i.lastReceived ? formatDateTime(i.lastReceived) : t('overview.never')}</td>
                   <td><span className={`dot-status ${status}`}>{t(`overview.status.${status}`)}</span></td>
                 </tr>
