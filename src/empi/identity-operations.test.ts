@@ -9,7 +9,7 @@ import { getPerson } from './registry.ts';
 import { patientInput } from './testing.ts';
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
-const RID = '330523196501010012';
+const RID = '330523196501010019'; // valid GB 11643 check character: the golden record keeps only valid IDs
 const PHONE = '13911112222';
 const ACCESS_OUTCOME = 'https://healthbrain.cn/fhir/CodeSystem/access-outcome';
 
@@ -105,7 +105,7 @@ describe(`identity operations behind the access rules, audited (${process.env.DA
     assert.equal(event.outcome, '0');
     assert.equal(event.agent![0].location?.display, '安吉县人民医院');
     assert.deepEqual(patientsOf(event), [`Patient/${personId}`, `Patient/${keys.h}`], 'the person and the Patient the answer named');
-    assert.match(queryOf(event), /sourceIdentifier=urn%3Aoid%3A2\.16\.156\.10011\.1\.3%7C330523\*+0012/);
+    assert.match(queryOf(event), /sourceIdentifier=urn%3Aoid%3A2\.16\.156\.10011\.1\.3%7C330523\*+0019/);
     // The resident sees the lookup in "who viewed me".
     const mine = await inject({ method: 'GET', url: `/fhir/AuditEvent?patient=Patient/${personId}&_count=500`, headers: bearer(tokens.resident) });
     assert.equal(mine.statusCode, 200, mine.body);
@@ -118,7 +118,7 @@ describe(`identity operations behind the access rules, audited (${process.env.DA
         const res = await pix(c.token, `sourceIdentifier=${encodeURIComponent(`urn:${c.id}:mrn|C-1`)}&targetSystem=${encodeURIComponent(target)}`);
         assert.equal(res.statusCode, 403, res.body);
         assert.equal(res.json().issue[0].details.coding[0].code, 'target-domain-not-permitted');
-        assert.doesNotMatch(res.body, /H-1|330523196501010012/);
+        assert.doesNotMatch(res.body, /H-1|330523196501010019/);
       }
       const own = await pix(c.token, `sourceIdentifier=${encodeURIComponent(`${RESIDENT_ID_SYSTEM}|${RID}`)}&targetSystem=${encodeURIComponent(`urn:${c.id}:mrn`)}`);
       assert.deepEqual(ids(own.json(), 'targetIdentifier'), [`urn:${c.id}:mrn|C-1`]);
@@ -133,7 +133,7 @@ describe(`identity operations behind the access rules, audited (${process.env.DA
     const top = b.entry![0].resource!;
     assert.equal(top.id, personId);
     assert.equal(b.entry![0].search!.extension![0].valueCode, 'certain');
-    assert.deepEqual(idents(top), [`${PERSON_ID_SYSTEM}|${personId}`, `urn:${h.id}:mrn|H-1`, `${RESIDENT_ID_SYSTEM}|330523********0012`, `${HEALTH_CARD_SYSTEM}|${healthCard.slice(0, 8)}${'*'.repeat(healthCard.length - 12)}${healthCard.slice(-4)}`]);
+    assert.deepEqual(idents(top), [`${PERSON_ID_SYSTEM}|${personId}`, `urn:${h.id}:mrn|H-1`, `${RESIDENT_ID_SYSTEM}|330523********0019`, `${HEALTH_CARD_SYSTEM}|${healthCard.slice(0, 8)}${'*'.repeat(healthCard.length - 12)}${healthCard.slice(-4)}`]);
     assert.deepEqual(top.telecom, [{ system: 'phone', value: '139****2222' }]);
     assert.deepEqual(top.link?.map((l) => l.other.reference), [`Patient/${keys.h}`]);
     assert.equal(top.meta?.security?.[0].code, 'REDACTED');
@@ -189,7 +189,8 @@ describe(`identity operations behind the access rules, audited (${process.env.DA
     const one = await inject({ method: 'GET', url: `/admin/empi/reviews/${item.reviewId}`, headers: bearer(tokens.operator) });
     assert.equal(one.statusCode, 200, one.body);
     const person = await inject({ method: 'GET', url: `/admin/empi/persons/${personId}`, headers: bearer(tokens.operator) });
-    assert.equal(person.json().healthCard, healthCard, 'the operator investigating sees the identifiers whole');
+    assert.equal(person.json().residentId, RID, 'the operator investigating sees the identifiers whole');
+    assert.equal(person.json().healthCard, healthCard);
     assert.equal(person.json().golden.phone.value, PHONE);
     const merged = await inject({ method: 'POST', url: `/admin/empi/persons/${personId}/merge`, headers: bearer(tokens.operator), payload: { from: other } });
     assert.equal(merged.statusCode, 200, merged.body);
