@@ -134,7 +134,7 @@ export async function benchCsvCounty(db: Db, county: BenchCounty, workers: Bench
  */
 export async function benchHl7County(db: Db, county: BenchCounty, connections: number, workers: BenchWorkers = {}): Promise<void> {
   const insts = county.institutions.filter((i) => i.format === 'hl7v2' && i.hl7);
-  for (const i of insts) await addHl7Sender(db, { institutionId: i.code, msh3: i.hl7!.sendingApplication, msh4: i.hl7!.sendingFacility });
+  for (const i of insts) await addHl7Sender(db, { institutionId: i.code, msh3: i.hl7!.sendingApplication, msh4: i.hl7!.sendingFacility, allowedAddresses: ['127.0.0.1'] });
   const queues: Buffer[][] = Array.from({ length: connections }, () => []);
   for (const inst of insts) {
     const feed = join(county.dir, inst.feedDir);

@@ -104,7 +104,7 @@ function adt(i: number, conn: number): Buffer {
 }
 
 async function benchMllp(db: Db, messages: number, connections: number): Promise<void> {
-  await addHl7Sender(db, { institutionId: 'bench-hl7', msh3: 'BENCH', msh4: 'FAC' });
+  await addHl7Sender(db, { institutionId: 'bench-hl7', msh3: 'BENCH', msh4: 'FAC', allowedAddresses: ['127.0.0.1'] });
   const ingest = createIngest(db, { runWorker: false });
   const server = await ingest.startMllp(0, '127.0.0.1');
   const per = Math.ceil(messages / connections);

@@ -55,7 +55,8 @@ describe(`ingestion HTTP routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
     const reg = await p.app.inject({ method: 'POST', url: '/admin/hl7-senders', headers: auth, payload: { institution: inst.code, msh3: 'LIS', msh4: 'TOWN-1' } });
     assert.equal(reg.statusCode, 201);
     const list = await p.app.inject({ method: 'GET', url: '/admin/hl7-senders', headers: auth });
-    assert.deepEqual(list.json(), [{ institution_id: inst.id, msh3: 'LIS', msh4: 'TOWN-1', addresses: [] }]);
+    // The listing says how each sender must connect over MLLP (issue 10); the secret itself is never listed.
+    assert.deepEqual(list.json(), [{ institution_id: inst.id, msh3: 'LIS', msh4: 'TOWN-1', addresses: [], has_secret: false, cert_fingerprint: null }]);
     // A CSV row with a field missing is quarantined as it lands (no standardizer involved), listed by its reason.
     const csv = '机构代码,记录编号,患者编号,姓名,更新时间\nT1,9,M9\n';
     assert.equal((await post('/ingest/csv?table=patient', inst.token, 'text/csv', csv)).json().quarantined, 1);

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findInstitution, listInstitutions, OPERATOR_ROLES } from '../auth/index.ts';
 import {
-  addHl7Sender, CsvColumnsError, feedCounts, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
+  addHl7Sender, CsvColumnsError, Hl7SenderError, type Hl7Sender, feedCounts, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
 } from '../ingest/index.ts';
 import { authenticate, requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
@@ -32,9 +33,15 @@ async function institutionOf(deps: AppDeps, request: FastifyRequest): Promise<st
  *   GET  /admin/feeds/daily?institution=&day=YYYY-MM-DD   per institution and UTC day, with pending (the reconciliation)
  *   GET  /admin/quarantine?institution=&reason=&limit=   → {summary: [{institution_id, reason, units}], units: […]}
  *   POST /admin/reprocess {institution?, reason?}        → {requeued}
- *   POST /admin/hl7-senders {institution, msh3, msh4, addresses?} · GET /admin/hl7-senders
- *   GET  /admin/ingest                     → {mllp_port} (so `replay` can find the MLLP listener)
+ *   POST /admin/hl7-senders {institution, msh3, msh4, addresses?, secret? | generate_secret?, cert_fingerprint?}
+ *                                          → the sender (a generated secret shown once) · GET /admin/hl7-senders
+ *   GET  /admin/ingest                     → {mllp_port (so `replay` can find the MLLP listener), mllp: refusals,
+ *                                          framing errors and closed connections counted since start (MllpCounters)}
  */
+const senderJson = (s: Hl7Sender) => ({
+  institution_id: s.institutionId, msh3: s.msh3, msh4: s.msh4, addresses: s.allowedAddresses, has_secret: !!s.secretHash, cert_fingerprint: s.certFingerprint ?? null,
+});
+
 export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const ingest = ingestFor(deps);
   app.addHook('onClose', async () => closeIngest(deps));
@@ -144,14 +151,20 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (!ref || !msh3 || !msh4) throw new HttpError('bad-request', 'institution, msh3 and msh4 are required');
     const inst = await findInstitution(deps.db, ref);
     const addresses = Array.isArray(body.addresses) ? body.addresses.map(String) : [];
-    const s = await addHl7Sender(deps.db, { institutionId: inst.id, msh3, msh4, allowedAddresses: addresses });
-    ingest.senders.invalidate();
-    return reply.code(201).send({ institution_id: s.institutionId, msh3: s.msh3, msh4: s.msh4, addresses: s.allowedAddresses });
+    // A generated secret is shown once, in this answer; only its digest is stored.
+    const secret = body.generate_secret === true ? randomBytes(24).toString('base64url') : typeof body.secret === 'string' ? body.secret : undefined;
+    const certFingerprint = str(body.cert_fingerprint);
+    try {
+      const s = await addHl7Sender(deps.db, { institutionId: inst.id, msh3, msh4, allowedAddresses: addresses, secret, certFingerprint });
+      ingest.senders.invalidate();
+      return reply.code(201).send({ ...senderJson(s), ...(body.generate_secret === true ? { secret } : {}) });
+    } catch (err) {
+      if (err instanceof Hl7SenderError) throw new HttpError('bad-request', err.message);
+      throw err;
+    }
   });
 
-  app.get('/admin/hl7-senders', { preHandler }, async () =>
-    (await listHl7Senders(deps.db)).map((s) => ({ institution_id: s.institutionId, msh3: s.msh3, msh4: s.msh4, addresses: s.allowedAddresses })),
-  );
+  app.get('/admin/hl7-senders', { preHandler }, async () => (await listHl7Senders(deps.db)).map(senderJson));
 
-  app.get('/admin/ingest', { preHandler }, async () => ({ mllp_port: ingest.mllpPort ?? null }));
+  app.get('/admin/ingest', { preHandler }, async () => ({ mllp_port: ingest.mllpPort ?? null, mllp: ingest.mllpCounters.snapshot() }));
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { CountyJson, Institution } from '../synth/county-types.ts';
@@ -27,8 +28,25 @@ interface Tally {
   refused: number;
 }
 
-/** Registers the institution (idempotent: an existing code is reused) and, for HL7 senders, its MSH-3/MSH-4. */
-async function register(client: PlatformClient, inst: Institution): Promise<void> {
+/**
+ * The address the MLLP listener sees this machine connect from (the local end of a probe connection): replay's HL7
+ * senders are registered bound to it, as MLLP senders must be (issue 10).
+ */
+async function sourceAddressTowards(host: string, port: number): Promise<string> {
+  const socket = net.connect(port, host);
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return (socket.localAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.)/i, '');
+  } finally {
+    socket.destroy();
+  }
+}
+
+/**
+ * Registers the institution (idempotent: an existing code is reused) and, for HL7 senders, its MSH-3/MSH-4, allowed
+ * to send over MLLP from `source` (none: HTTP only).
+ */
+async function register(client: PlatformClient, inst: Institution, source?: string): Promise<void> {
   try {
     await client.request('POST', '/admin/institutions', { body: { name: inst.name, code: inst.code, type: inst.type } });
   } catch (err) {
@@ -36,7 +54,7 @@ async function register(client: PlatformClient, inst: Institution): Promise<void
   }
   if (inst.hl7) {
     await client.request('POST', '/admin/hl7-senders', {
-      body: { institution: inst.code, msh3: inst.hl7.sendingApplication, msh4: inst.hl7.sendingFacility },
+      body: { institution: inst.code, msh3: inst.hl7.sendingApplication, msh4: inst.hl7.sendingFacility, addresses: source ? [source] : [] },
     });
   }
 }
@@ -54,6 +72,7 @@ export async function runReplay(config: Config, dir: string, options: { only?: s
     if (client.transport !== 'http') throw new Error(`no server answers at ${config.serverUrl}: replay plays feeds into a running server (healthbrain serve)`);
     const mllpPort = (await client.request<{ mllp_port: number | null }>('GET', '/admin/ingest')).mllp_port;
     const host = new URL(config.serverUrl).hostname;
+    const source = mllpPort ? await sourceAddressTowards(host, mllpPort) : undefined;
     const institutions = county.institutions.filter((i) => !options.only || i.code === options.only);
     const tallies: Tally[] = [];
     const started = Date.now();
@@ -62,7 +81,7 @@ export async function runReplay(config: Config, dir: string, options: { only?: s
     const workers = Array.from({ length: Math.max(1, options.concurrency) }, async () => {
       while (next < institutions.length) {
         const inst = institutions[next++];
-        await register(client, inst);
+        await register(client, inst, source);
         const token = await institutionToken(client, inst.code);
         const t = await replayInstitution(config.serverUrl, host, mllpPort, token, inst, files(join(dir, inst.feedDir)));
         tallies.push(t);

@@ -198,7 +198,7 @@ describe(`identity operations behind the access rules, audited (${process.env.DA
     assert.equal(undone.statusCode, 200, undone.body);
     const missing = await inject({ method: 'GET', url: '/admin/empi/persons/P9999999999', headers: bearer(tokens.operator) });
     assert.equal(missing.statusCode, 404);
-    const events = (await auditsOf('op-1')).filter((e) => e.subtype?.[0].code.startsWith('empi-'));
+    const events = (await auditsOf('op-1')).filter((e) => e.subtype?.[0].code?.startsWith('empi-'));
     const seen = events.map((e) => [e.subtype![0].code, e.action, e.outcome, patientsOf(e).filter((x) => /^Patient\/P\d{10}$/.test(x)).join(' ')]);
     assert.deepEqual(sorted(seen), sorted([
       ['empi-review', 'E', '0', ''], // the queue

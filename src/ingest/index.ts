@@ -6,10 +6,11 @@ export { drainQueue, IngestWorker, quarantineWithoutStandardizer, standardizeBat
 export { feedCounts, feedSummaries, type FeedCount, type FeedSummary } from './counts.ts';
 export { listQuarantine, quarantineSummary, reprocess, type QuarantinedUnit, type QuarantineFilter } from './quarantine.ts';
 export { decodeText, decodeUnit, detectEncoding } from './encoding.ts';
-export { addHl7Sender, listHl7Senders, removeHl7Sender, SenderRegistry, type Hl7Sender } from './hl7/senders.ts';
+export { addHl7Sender, Hl7SenderError, listHl7Senders, removeHl7Sender, SenderRegistry, type Hl7Sender, type Hl7SenderInput } from './hl7/senders.ts';
 export { acceptHl7, HL7_CONTENT_TYPE, SUPPORTED_TYPES, SUPPORTED_VERSIONS, type Hl7Reply } from './hl7/accept.ts';
 export { splitMessages } from './hl7/frames.ts';
-export { startMllpServer, type MllpServer } from './hl7/mllp-server.ts';
+export { DEFAULT_IDLE_MS, startMllpServer, type MllpServer, type MllpServerOptions, type MllpTls } from './hl7/mllp-server.ts';
+export { MllpCounters, type MllpCountersJson } from './hl7/mllp-counters.ts';
 export { createIngest, type Ingest, type IngestOptions } from './service.ts';
 export { CsvColumnsError, CSV_CONTENT_TYPE, ingestCsv, tableFor, type CsvIngestOptions, type CsvSummary } from './csv/ingest-csv.ts';
 export { parseCsvUnit, type CsvRow } from './csv/parse-unit.ts';

@@ -1,6 +1,7 @@
 import type { Db } from '../store/index.ts';
 import { acceptHl7, type Hl7Reply } from './hl7/accept.ts';
 import { splitMessages } from './hl7/frames.ts';
+import { MllpCounters } from './hl7/mllp-counters.ts';
 import { startMllpServer, type MllpServer, type MllpServerOptions } from './hl7/mllp-server.ts';
 import { SenderRegistry } from './hl7/senders.ts';
 import { LandingBatcher, landUnits } from './landing.ts';
@@ -29,7 +30,10 @@ export interface Ingest {
   readonly bulkConcurrency: number;
   /** HL7 over HTTP: the body's messages from an authenticated institution → one ACK each. */
   receiveHl7Http(institutionId: string, body: Buffer): Promise<Hl7Reply[]>;
-  startMllp(port: number, host?: string): Promise<MllpServer>;
+  /** Starts the MLLP listener (`listen`: idle timeout, TLS, frame limits; see MllpServerOptions). */
+  startMllp(port: number, host?: string, listen?: Pick<MllpServerOptions, 'idleMs' | 'frameTimeoutMs' | 'maxFrame' | 'tls'>): Promise<MllpServer>;
+  /** What the MLLP listener refused (senders that did not authenticate, framing errors, closed connections). */
+  readonly mllpCounters: MllpCounters;
   /**
    * Standardizes everything still pending, in this process (after the batches its own worker holds), as many batches
    * at once as the worker runs loops, and returns how many units this call processed.
@@ -44,11 +48,12 @@ export function createIngest(db: Db, options: IngestOptions = {}): Ingest {
   const worker = new IngestWorker(db, options);
   const batcher = new LandingBatcher(db, () => worker.notify());
   const senders = new SenderRegistry(db);
+  const mllpCounters = new MllpCounters();
   const land = (units: UnitInput[]) => batcher.land(units);
   let mllp: MllpServer | undefined;
   if (options.runWorker ?? true) worker.start();
   return {
-    db, senders, worker, land,
+    db, senders, worker, land, mllpCounters,
     landBulk: async (units) => {
       const results = await landUnits(db, units);
       worker.notify();
@@ -57,8 +62,8 @@ export function createIngest(db: Db, options: IngestOptions = {}): Ingest {
     bulkConcurrency: db.engine === 'postgres' ? 2 : 1,
     receiveHl7Http: (institutionId, body) =>
       acceptHl7({ channel: 'hl7-http', senders, land, institutionId }, splitMessages(body)),
-    async startMllp(port, host) {
-      mllp = await startMllpServer({ senders, land }, { port, host, log: options.log });
+    async startMllp(port, host, listen) {
+      mllp = await startMllpServer({ senders, land }, { ...listen, port, host, log: options.log, counters: mllpCounters });
       return mllp;
     },
     drain: async () => {

@@ -6,7 +6,7 @@ type Opts = Record<string, string | boolean | undefined>;
 
 /**
  * Ingestion commands (issue 4): `ingest` (core-table CSV files), `feeds`, `quarantine`, `reprocess`,
- * `hl7-sender add|list` and `replay` (a synthetic county's feeds through each institution's own channel).
+ * `hl7-sender add|list|refusals` and `replay` (a synthetic county's feeds through each institution's own channel).
  * All talk to the operator API of the server at --server, or run the app in-process when none answers.
  */
 export function register(program: Command): void {
@@ -100,27 +100,48 @@ export function register(program: Command): void {
     console.log(`requeued ${r.requeued} unit(s)`);
   });
 
-  const sender = program.command('hl7-sender').description('HL7 v2 senders: MSH-3 application + MSH-4 facility → institution');
+  const sender = program.command('hl7-sender').description('HL7 v2 senders: MSH-3 application + MSH-4 facility → institution, bound to how they connect');
   withGlobalOptions(
     sender
       .command('add')
-      .description('register an HL7 sender for an institution (MLLP has no tokens: MSH-3/MSH-4 identify it)')
+      .description('register an HL7 sender for an institution; over MLLP it must connect from an --allow address or with its --cert-fingerprint')
       .requiredOption('--institution <ref>', 'institution id, code or name')
       .requiredOption('--msh3 <app>', 'MSH-3 sending application')
       .requiredOption('--msh4 <facility>', 'MSH-4 sending facility')
-      .option('--address <ip...>', 'allowed source addresses (default: any)'),
-  ).action(async (opts: Opts & { address?: string[] }) => {
+      .option('--allow <cidr...>', 'source addresses or CIDR blocks it may send from over MLLP (repeatable; none: HTTP or certificate only)')
+      .option('--address <ip...>', 'same as --allow (older spelling)')
+      .option('--secret [value]', 'shared secret the sender puts in MSH-8 (Security); without a value one is generated and printed once')
+      .option('--cert-fingerprint <sha256>', 'SHA-256 fingerprint of its TLS client certificate (serve --mllp-tls-*)'),
+  ).action(async (opts: Opts & { allow?: string[]; address?: string[] }) => {
     const { withPlatform } = await import('../client.ts');
-    const r = await withPlatform(configFrom(opts as Record<string, string>), (c) =>
-      c.request<SenderJson>('POST', '/admin/hl7-senders', { body: { institution: opts.institution, msh3: opts.msh3, msh4: opts.msh4, addresses: opts.address ?? [] } }),
-    );
-    console.log(`${r.msh3}\t${r.msh4}\t→ ${r.institution_id}`);
+    const secret = opts.secret === true ? { generate_secret: true } : typeof opts.secret === 'string' ? { secret: opts.secret } : {};
+    const body = {
+      institution: opts.institution, msh3: opts.msh3, msh4: opts.msh4, addresses: [...(opts.allow ?? []), ...(opts.address ?? [])],
+      cert_fingerprint: opts.certFingerprint, ...secret,
+    };
+    const r = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<SenderJson & { secret?: string }>('POST', '/admin/hl7-senders', { body }));
+    console.log(`${r.msh3}\t${r.msh4}\t→ ${r.institution_id}\t${binding(r)}`);
+    if (r.secret) console.log(`MSH-8 secret (shown once): ${r.secret}`);
   });
   withGlobalOptions(sender.command('list').description('list registered HL7 senders').option('--json', 'print JSON')).action(async (opts: Opts) => {
     const { withPlatform } = await import('../client.ts');
     const rows = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<SenderJson[]>('GET', '/admin/hl7-senders'));
     if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
-    for (const r of rows) console.log(`${r.msh3}\t${r.msh4}\t${r.institution_id}\t${r.addresses.join(',') || '*'}`);
+    for (const r of rows) console.log(`${r.msh3}\t${r.msh4}\t${r.institution_id}\t${binding(r)}`);
+  });
+  withGlobalOptions(
+    sender.command('refusals').description("what the server's MLLP listener refused since it started: senders by reason, framing errors, closed connections").option('--json', 'print JSON'),
+  ).action(async (opts: Opts) => {
+    const { withPlatform } = await import('../client.ts');
+    const r = await withPlatform(configFrom(opts as Record<string, string>), (c) => c.request<{ mllp: RefusalsJson }>('GET', '/admin/ingest'));
+    if (opts.json) return void console.log(JSON.stringify(r.mllp, null, 2));
+    const line = (title: string, counts: Record<string, number>) =>
+      console.log(`${title}: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+    console.log(`since ${r.mllp.since}`);
+    line('refused senders', r.mllp.refused);
+    line('framing errors', r.mllp.framing);
+    line('closed connections', r.mllp.closed);
+    for (const x of r.mllp.recent_refusals) console.log(`  ${x.at}  ${x.reason}  MSH-3 '${x.msh3}' MSH-4 '${x.msh4}' from ${x.remote}`);
   });
 
   withGlobalOptions(
@@ -149,9 +170,25 @@ interface QuarantineJson {
   summary: Array<{ institution_id: string; reason: string; units: number }>;
   units: Array<{ id: number; institution_id: string; channel: string; reasons: Array<{ code: string; detail?: string }> }>;
 }
+interface RefusalsJson {
+  since: string;
+  refused: Record<string, number>;
+  framing: Record<string, number>;
+  closed: Record<string, number>;
+  recent_refusals: Array<{ reason: string; at: string; msh3: string; msh4: string; remote: string }>;
+}
+
+/** How a sender must connect over MLLP, for the listings. */
+function binding(r: SenderJson): string {
+  const parts = [r.addresses.length ? `from ${r.addresses.join(',')}` : '', r.cert_fingerprint ? `cert ${r.cert_fingerprint.slice(0, 23)}…` : '', r.has_secret ? 'MSH-8 secret' : ''];
+  return parts.filter(Boolean).join(' + ') || 'HTTP only (no MLLP binding)';
+}
+
 interface SenderJson {
   institution_id: string;
   msh3: string;
   msh4: string;
   addresses: string[];
+  has_secret: boolean;
+  cert_fingerprint: string | null;
 }

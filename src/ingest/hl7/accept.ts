@@ -3,6 +3,7 @@ import { decodeText, detectEncoding, encodeText } from '../encoding.ts';
 import type { LandResult, QuarantineReason, UnitInput } from '../types.ts';
 import { buildAck, HL7_ERROR, type AckCode, type AckHeader, type AckProblem } from './ack.ts';
 import { recoverHeader, validDelimiters } from './recover.ts';
+import { refuseSender, withoutMsh8, type MllpPeer, type SenderRefusal } from './sender-auth.ts';
 import type { SenderRegistry } from './senders.ts';
 
 /** HL7 v2 versions accepted (MSH-12). */
@@ -17,9 +18,12 @@ export interface Hl7Context {
   senders: SenderRegistry;
   /** Lands units; resolves after the landing transaction has committed (a LandingBatcher's `land`). */
   land: (units: UnitInput[]) => Promise<LandResult[]>;
-  /** HTTP: the institution of the bearer token. MLLP: undefined — the sender is recognised by MSH-3/MSH-4. */
+  /**
+   * HTTP: the institution of the bearer token. MLLP: undefined — the sender is recognised by MSH-3/MSH-4 and must be
+   * authenticated by how it connected (`peer`, see sender-auth.ts).
+   */
   institutionId?: string;
-  remoteAddress?: string;
+  peer?: MllpPeer;
 }
 
 /** One message's answer: the ACK bytes (in the message's own encoding) and what happened. */
@@ -29,12 +33,18 @@ export interface Hl7Reply {
   unitId?: number;
   duplicate?: boolean;
   reason?: string;
+  /** Set when the sender was refused (MLLP authentication): the operators' counter it goes to. */
+  refusal?: SenderRefusal;
+  /** MSH-3/MSH-4 as the message claimed them (for the refusal log). */
+  claimed?: { msh3: string; msh4: string };
 }
 
 interface Checked {
   header: AckHeader;
   encoding: string;
   unit?: UnitInput;
+  refusal?: SenderRefusal;
+  claimed?: { msh3: string; msh4: string };
   /** The answer when the message is refused. */
   problem?: AckProblem;
 }
@@ -74,6 +84,7 @@ function reply(c: Checked, code: AckCode, problem?: AckProblem, landed?: LandRes
     unitId: landed?.id,
     duplicate: landed?.duplicate,
     reason: problem?.reason,
+    ...(c.refusal ? { refusal: c.refusal, claimed: c.claimed } : {}),
   };
 }
 
@@ -103,28 +114,32 @@ async function check(ctx: Hl7Context, bytes: Buffer): Promise<Checked> {
   const sender = await ctx.senders.find(msh3, msh4);
   let institutionId = ctx.institutionId;
   if (!institutionId) {
-    if (!sender) return { header, encoding, problem: { error: HL7_ERROR.unknownKey, reason: `unknown sender: MSH-3 '${msh3}' MSH-4 '${msh4}' is not registered`, location: 'MSH^1^3' } };
-    const addr = (ctx.remoteAddress ?? '').replace(/^::ffff:/, '');
-    if (sender.allowedAddresses.length && !sender.allowedAddresses.includes(addr)) {
-      return { header, encoding, problem: { error: HL7_ERROR.unknownKey, reason: `sender MSH-3 '${msh3}' MSH-4 '${msh4}' may not send from ${addr}`, location: 'MSH^1^3' } };
+    const refused = refuseSender(sender, { msh3, msh4, msh8: msh.getField(8)?.toString().trim() ?? '' }, ctx.peer ?? { address: '', tls: false }, ctx.senders);
+    if (refused || !sender) {
+      // Not stored as that hospital: nothing is landed for a sender that did not authenticate.
+      const reason = refused?.reason ?? 'unknown sender';
+      return { header, encoding, refusal: refused?.refusal ?? 'unknown-sender', claimed: { msh3, msh4 }, problem: { error: HL7_ERROR.unknownKey, reason, location: 'MSH^1^3' } };
     }
     institutionId = sender.institutionId;
   } else if (sender && sender.institutionId !== institutionId) {
     return { header, encoding, problem: { error: HL7_ERROR.unknownKey, reason: `MSH-3 '${msh3}' MSH-4 '${msh4}' is registered to another institution`, location: 'MSH^1^3' } };
   }
+  // MSH-8 carries the sender's shared secret: the landed copy keeps every byte but that credential.
+  const content = sender?.secretHash ? withoutMsh8(bytes, text, encoding) : bytes;
   const problem = validate(header, get(9, 1), get(9, 2));
   const declared = get(18);
   const meta: Record<string, unknown> = {
     messageType: `${get(9, 1)}^${get(9, 2)}`, controlId: header.controlId, version: header.version, msh3, msh4,
     ...(declared ? { declaredCharset: declared } : {}),
     ...(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? { bom: true } : {}),
+    ...(content !== bytes ? { msh8Removed: true } : {}),
   };
   const quarantine: QuarantineReason[] | undefined = problem
     ? [{ code: `hl7-${problem.error.code}`, detail: problem.reason, element: problem.location?.replace(/^(\w+)\^1\^(\d+)$/, '$1-$2') }]
     : undefined;
   return {
     header, encoding, problem,
-    unit: { institutionId, channel: ctx.channel, contentType: HL7_CONTENT_TYPE, encoding, content: bytes, meta, quarantine },
+    unit: { institutionId, channel: ctx.channel, contentType: HL7_CONTENT_TYPE, encoding, content, meta, quarantine },
   };
 }
 

@@ -62,7 +62,8 @@ describe(`HL7 v2 over MLLP on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlit
 
   before(async () => {
     db = await openTestDb();
-    await addHl7Sender(db, { institutionId: 'county-hosp', msh3: 'HIS', msh4: 'COUNTY-HOSP' });
+    // MLLP senders are bound to how they connect (issue 10): this one to the loopback address the tests send from.
+    await addHl7Sender(db, { institutionId: 'county-hosp', msh3: 'HIS', msh4: 'COUNTY-HOSP', allowedAddresses: ['127.0.0.1'] });
     ingest = createIngest(db, { runWorker: false });
     port = (await ingest.startMllp(0, '127.0.0.1')).port;
     client = new Hl7Client({ host: '127.0.0.1', port });

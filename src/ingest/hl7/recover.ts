@@ -1,4 +1,5 @@
-import type { AckHeader } from './ack.ts';
+import { decodeText, detectEncoding, encodeText } from '../encoding.ts';
+import { buildAck, HL7_ERROR, type AckHeader } from './ack.ts';
 
 const ALNUM_OR_SPACE = /[A-Za-z0-9\s]/;
 
@@ -37,4 +38,16 @@ export function recoverHeader(text: string): AckHeader {
     version: version && /^2\.\d(\.\d)?$/.test(version) ? version : undefined,
     trigger: trigger && /^[A-Z]\d\d$/.test(trigger) ? trigger : undefined,
   };
+}
+
+/**
+ * The NAK for bytes a framing error cut off (HL7 v2.5.1 Appendix C): AR with the reason in MSA-3 and ERR, in the
+ * bytes' own encoding, when their MSH-10 can be recovered — the sender then knows which message to resend.
+ * Undefined when it cannot: nothing can be matched to a message, and the listener closes the connection instead.
+ */
+export function framingNak(content: Buffer, reason: string): Buffer | undefined {
+  const encoding = detectEncoding(content);
+  const header = recoverHeader(decodeText(content, encoding));
+  if (!header.controlId) return undefined;
+  return encodeText(buildAck(header, 'AR', { error: HL7_ERROR.segmentSequence, reason }), encoding);
 }
