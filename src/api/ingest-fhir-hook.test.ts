@@ -88,14 +88,18 @@ describe(`the FHIR channel standardizes institution Bundles on ${process.env.DAT
     assert.notEqual(await touched(key), matched, 'the changed Patient went through the EMPI again');
   });
 
-  it('answers an unmapped local code with 422 and its reason, keeps the unit in quarantine, and stores it once the mapping is confirmed', async () => {
+  // Issue 17 changed this answer on purpose: 422 before, now 202 (held whole, completes by itself once mapped).
+  it('accepts a transaction whose only problem is an unmapped local code with 202 naming the entry and the map it waits for, holds it whole, and stores it once the mapping is confirmed', async () => {
     const bundle = visit('A002', { lab: { code: 'LX-42', name: '某院内特检项', value: 1.2, unit: 'mg/dL' } });
     const res = await post(bundle);
-    assert.equal(res.statusCode, 422, res.body);
+    assert.equal(res.statusCode, 202, res.body);
+    assert.match(String(res.headers['content-location']), /\/ingest\/units\/\d+$/);
     const oo = res.json() as OperationOutcome;
-    const err = oo.issue.find((i) => i.severity === 'error')!;
+    const err = oo.issue.find((i) => i.severity === 'warning')!;
     assert.deepEqual([err.code, err.details?.coding?.[0]], ['code-invalid', { system: REASON, code: 'unmapped-code' }]);
     assert.deepEqual(err.expression, ['Bundle.entry[3].resource.code']);
+    assert.equal(err.details?.text, `entry 3 waits for a map of ${LAB}|LX-42 (某院内特检项) to http://loinc.org`);
+    assert.equal(oo.issue.filter((i) => i.severity === 'warning').length, 1, 'exactly the entries that wait');
     const q = (await adminCall('GET', `/admin/quarantine?institution=${inst.id}&reason=unmapped-code`)).json();
     assert.equal(q.units.length, 1);
     assert.equal(q.units[0].channel, 'fhir');
@@ -138,9 +142,9 @@ describe(`the FHIR channel standardizes institution Bundles on ${process.env.DAT
     const versions = await p.deps.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM fhir_resource_history WHERE institution_id = $1 AND content->'identifier' @> '[{"value":"A005"}]'`, [inst.id]);
     assert.equal(versions.rows[0].n, 1);
     const bad = visit('A006', { lab: { code: 'LX-99', name: '另一院内项', value: 1, unit: 'mg/dL' } });
-    assert.equal((await post(bad)).statusCode, 422);
+    assert.equal((await post(bad)).statusCode, 202, 'held for a map (issue 17: 422 before)');
     const badAgain = await post(bad);
-    assert.equal(badAgain.statusCode, 422);
+    assert.equal(badAgain.statusCode, 202);
     assert.match(JSON.stringify(badAgain.json()), /unmapped-code.*duplicate of landed unit/s);
   });
 
@@ -212,10 +216,13 @@ describe(`the FHIR channel answers Prefer: respond-async with 202 and a status U
   const get = (url: string, token: string | null = inst.token, method: 'GET' | 'DELETE' = 'GET') =>
     p.app.inject({ method, url: new URL(url, 'http://localhost').pathname, headers: token ? { authorization: `Bearer ${token}` } : {} });
   const read = async <T,>(location: string) => (await p.app.inject({ method: 'GET', url: `/fhir/${location.split('/_history')[0]}`, headers: { authorization: `Bearer ${inst.token}` } })).json() as T;
-  /** Polls the status URL until it no longer answers 202 — a bound, not a timing assertion (the worker is woken at once). */
+  /**
+   * Polls the status URL until it no longer answers 202 for a unit waiting for the worker (a unit held for a map
+   * answers 202 `held` for good) — a bound, not a timing assertion (the worker is woken at once).
+   */
   const settled = async (url: string) => {
     let res = await get(url);
-    for (let i = 0; i < 400 && res.statusCode === 202; i++) {
+    for (let i = 0; i < 400 && res.statusCode === 202 && !String(res.headers['x-progress']).startsWith('held'); i++) {
       await new Promise((r) => setTimeout(r, 25));
       res = await get(url);
     }
@@ -275,13 +282,16 @@ describe(`the FHIR channel answers Prefer: respond-async with 202 and a status U
     assert.deepEqual([obs.status, obs.location?.endsWith('/_history/2')], ['200 OK', true], 'the same Observation in a new version');
   });
 
-  it('ends a Bundle with an unmapped code in quarantine: 422 with the reasons at the status URL, then 200 once the mapping is confirmed', async () => {
+  // Issue 17 changed the held answer on purpose: 422 before, now 202 `held` naming what it waits for.
+  it('holds a Bundle with an unmapped code: 202 held with what it waits for at the status URL, then 200 once the mapping is confirmed', async () => {
     const res = await post(visit('B002', { lab: { code: 'LX-43', name: '某院内特检项', value: 1.2, unit: 'mg/dL' } }));
     assert.equal(res.statusCode, 202, res.body);
     const url = res.headers['content-location'] as string;
     const bad = await settled(url);
-    assert.equal(bad.statusCode, 422, bad.body);
-    const err = (bad.json() as OperationOutcome).issue.find((i) => i.severity === 'error')!;
+    assert.equal(bad.statusCode, 202, bad.body);
+    assert.match(String(bad.headers['x-progress']), /^held: 1 reason/);
+    assert.equal(bad.headers['retry-after'], '60');
+    const err = (bad.json() as OperationOutcome).issue.find((i) => i.severity === 'warning')!;
     assert.deepEqual([err.code, err.details?.coding?.[0], err.expression], ['code-invalid', { system: REASON, code: 'unmapped-code' }, ['Bundle.entry[3].resource.code']]);
     const nothing = await p.deps.db.query(`SELECT 1 FROM fhir_resource WHERE institution_id = $1 AND content->'identifier' @> '[{"value":"B002"}]'`, [inst.id]);
     assert.equal(nothing.rows.length, 0);

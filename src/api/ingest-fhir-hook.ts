@@ -6,7 +6,7 @@ import type { WriteResult } from '../fhir/write.ts';
 import {
   AHEAD_CAP, duplicateBundleResponse, fhirUnitState, isIngestBundle, landFhirBundle, settleFhirBundle, storedEntries, unitStatusReport, type FhirLanding,
 } from '../ingest/index.ts';
-import { PatientArrivedMeanwhile, quarantineOutcome, standardizeAndWrite, type FhirUnitResult } from '../standardize/index.ts';
+import { entryIndex, heldOutcome, onlyHeld, PatientArrivedMeanwhile, quarantineOutcome, standardizeAndWrite, type FhirUnitResult, type StdReason } from '../standardize/index.ts';
 import { isTransientConflict } from '../store/index.ts';
 import type { AppDeps } from './deps.ts';
 import { ingestFor } from './ingest-runtime.ts';
@@ -69,7 +69,8 @@ export async function landThenHandle(
     return accepted(statusUrl(deps, request, landing.unit.id), landing);
   }
   const landing = await landFhirBundle(deps.db, actor.institutionId, (request as WithRaw)[RAW], bundle);
-  if (landing.duplicate && landing.status !== 'landed') return duplicateAnswer(landing);
+  const url = statusUrl(deps, request, landing.unit.id);
+  if (landing.duplicate && landing.status !== 'landed') return duplicateAnswer(landing, url);
   const services = await standardizationFor(deps).services(deps.db);
   let result: FhirUnitResult;
   try {
@@ -83,11 +84,17 @@ export async function landThenHandle(
     // Anything else (a database failure) rolls everything back and leaves the unit 'landed': a resend or the worker
     // (after its crash window) standardizes it.
     if (!(err instanceof SettledElsewhere)) throw err;
-    return duplicateAnswer({ ...landing, ...(await fhirUnitState(deps.db, landing.unit.id)) });
+    return duplicateAnswer({ ...landing, ...(await fhirUnitState(deps.db, landing.unit.id)) }, url);
   }
-  if (!result.standardized) return { outcome: quarantineOutcome(result.reasons, landing.unit.id) };
-  const representation = /return=representation/.test(req.headers.prefer ?? '');
-  return { outcome: OK, resource: responseBundle(landing, result.entries, representation) };
+  if (!result.standardized) {
+    // Held only for what the platform resolves itself (a local code's map, a patient's arrival): accepted, 202.
+    if (onlyHeld(result.reasons)) return { outcome: heldOutcome(result.reasons, landing.unit.id, url), headers: { 'content-location': url } };
+    return { outcome: quarantineOutcome(result.reasons, landing.unit.id) };
+  }
+  const prefer = req.headers.prefer ?? '';
+  const representation = /return=representation/.test(prefer);
+  const outcomes = /return=OperationOutcome/i.test(prefer) ? result.notes : undefined;
+  return { outcome: OK, resource: responseBundle(landing, result.entries, representation, outcomes) };
 }
 
 /** RFC 7240 `Prefer: respond-async` (among other preferences, any case). */
@@ -144,7 +151,15 @@ export async function unitStatusAnswer(deps: AppDeps, unitId: number, isAllowed:
       headers: { 'x-progress': progress, 'retry-after': '1' },
     };
   }
-  if (report.status === 'quarantined') return { status: 422, body: quarantineOutcome(report.reasons ?? [], report.id), headers: {} };
+  if (report.status === 'quarantined') {
+    const reasons = (report.reasons ?? []) as StdReason[];
+    if (onlyHeld(reasons)) {
+      // Held for maps or patients (issue 17): still accepted — the answer the synchronous path gave, polled slowly.
+      const progress = `held: ${reasons.length} reason(s) waiting for a map or a patient; stored once resolved`;
+      return { status: 202, body: heldOutcome(reasons, report.id, undefined), headers: { 'x-progress': progress, 'retry-after': '60' } };
+    }
+    return { status: 422, body: quarantineOutcome(reasons, report.id), headers: {} };
+  }
   if (report.channel !== 'fhir') {
     return { status: 200, body: { ...OK, issue: [{ severity: 'information', code: 'informational', details: { text: `landed unit ${report.id} standardized` } }] }, headers: {} };
   }
@@ -197,8 +212,15 @@ async function retryOnDeadlock<T>(run: () => Promise<T>, attempts = 6): Promise<
 
 const OK: OperationOutcome = { resourceType: 'OperationOutcome', id: 'ok', issue: [{ severity: 'information', code: 'informational' }] };
 
-/** A duplicate of a standardized Bundle: 200 and a response Bundle saying so; of a quarantined one: 422 and its reasons. */
-function duplicateAnswer(landing: FhirLanding): FhirResponse {
+/**
+ * A duplicate of a standardized Bundle: 200 and a response Bundle saying so; of a quarantined one: 422 and its reasons
+ * — or, held only for maps or patients, 202 and what it waits for, as the first answer.
+ */
+function duplicateAnswer(landing: FhirLanding, url: string): FhirResponse {
+  if (landing.status === 'quarantined' && onlyHeld(landing.reasons ?? [])) {
+    const note = `duplicate of landed unit ${landing.unit.id}, held earlier; not processed again — poll ${url}`;
+    return { outcome: heldOutcome((landing.reasons ?? []) as StdReason[], landing.unit.id, url, note), headers: { 'content-location': url } };
+  }
   if (landing.status === 'quarantined') {
     return { outcome: quarantineOutcome(landing.reasons ?? [], landing.unit.id, `duplicate of landed unit ${landing.unit.id}, quarantined earlier; not processed again`) };
   }
@@ -211,20 +233,31 @@ function duplicateAnswer(landing: FhirLanding): FhirResponse {
  * `Prefer: return=representation`); an Organization/Practitioner entry is not stored (references to it become the
  * submitting institution's Organization) and says so.
  */
-function responseBundle(landing: FhirLanding, entries: Array<WriteResult | undefined>, representation: boolean): Bundle {
+function responseBundle(
+  landing: FhirLanding, entries: Array<WriteResult | undefined>, representation: boolean, notes?: Array<{ element: string; text: string }>,
+): Bundle {
+  // `Prefer: return=OperationOutcome` (https://hl7.org/fhir/R4/http.html#ops): each entry's response carries an
+  // outcome — what was accepted with a remark (a standard code without a reporting map …), else that it was stored.
+  const byEntry = new Map<number, OperationOutcome['issue']>();
+  for (const n of notes ?? []) {
+    const i = entryIndex(n.element);
+    if (i !== undefined) byEntry.set(i, [...(byEntry.get(i) ?? []), { severity: 'information', code: 'informational', details: { text: n.text }, expression: [n.element] }]);
+  }
   return {
     resourceType: 'Bundle',
     type: landing.bundleType === 'batch' ? 'batch-response' : 'transaction-response',
-    entry: entries.map((w): BundleEntry => {
+    entry: entries.map((w, i): BundleEntry => {
       const r = w?.resource;
       if (!w || !r) {
         return { response: { status: '200 OK', outcome: info(NOT_STORED) } };
       }
+      const issues = byEntry.get(i);
       return {
         ...(representation ? { resource: r } : {}),
         response: {
           status: w.status === 201 ? '201 Created' : '200 OK', location: `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`,
           etag: `W/"${r.meta?.versionId}"`, lastModified: r.meta?.lastUpdated,
+          ...(notes ? { outcome: issues ? { resourceType: 'OperationOutcome', issue: issues } : info('stored') } : {}),
         },
       };
     }),

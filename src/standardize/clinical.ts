@@ -233,7 +233,7 @@ export async function medicationRequest(
 
 export async function procedure(
   ctx: UnitContext,
-  f: { key: string; patient: PatientRef; encounter?: Reference<Encounter>; local: { code?: string; display?: string }; performed: ParsedDate; operator?: string; element: string },
+  f: { key: string; patient: PatientRef; encounter?: Reference<Encounter>; local: { system?: string; code?: string; display?: string }; performed: ParsedDate; operator?: string; element: string },
 ): Promise<Procedure | undefined> {
   const code = await ctx.code('procedure', f.local, f.element);
   if (!code) return undefined;
@@ -250,20 +250,23 @@ export async function procedure(
 
 export async function immunization(
   ctx: UnitContext,
-  f: { key: string; patient: PatientRef; local: { system?: string; code?: string; display?: string }; date: ParsedDate; dose?: string; lot?: string; site?: string; element: string },
+  f: { key: string; patient: PatientRef; encounter?: Reference<Encounter>; local: { system?: string; code?: string; display?: string }; date: ParsedDate; dose?: string; lot?: string; site?: string; element: string },
 ): Promise<Immunization | undefined> {
   const code = await ctx.code('vaccine', f.local, f.element);
   if (!code) return undefined;
-  const std = ctx.terminology.lookup(SYSTEMS.vaccine, code.coding![0].code!);
+  const first = code.coding![0];
+  const std = first.system === SYSTEMS.vaccine ? ctx.terminology.lookup(SYSTEMS.vaccine, first.code!) : undefined;
   const cvx = std?.properties.cvx;
-  // CVX alongside the national code where one exists, for exchange with systems that only know CVX.
-  if (typeof cvx === 'string') code.coding!.splice(1, 0, { system: SYSTEMS.cvx, code: cvx });
+  // CVX alongside the national code where one exists, for exchange with systems that only know CVX (once: a sender
+  // coding in CVX already has it).
+  if (typeof cvx === 'string' && !code.coding!.some((c) => c.system === SYSTEMS.cvx)) code.coding!.splice(1, 0, { system: SYSTEMS.cvx, code: cvx });
   const dose = f.dose && /^\d+$/.test(f.dose.trim()) && Number(f.dose) > 0 ? Number(f.dose) : undefined;
   return {
     ...ctx.frame('Immunization', f.key),
     status: 'completed',
     vaccineCode: code,
     patient: { reference: f.patient.reference },
+    ...(f.encounter ? { encounter: f.encounter } : {}),
     occurrenceDateTime: f.date.dateTime,
     primarySource: true,
     performer: [{ actor: ctx.org() }],

@@ -69,6 +69,11 @@ export class UnitContext {
   readonly now: Date;
   readonly reasons: StdReason[] = [];
   readonly resources: Resource[] = [];
+  /**
+   * What was accepted with a remark, by element (a standard code without a map to the reporting system, or outside
+   * the loaded tables: issue 17) — the per-entry outcomes of `Prefer: return=OperationOutcome`.
+   */
+  readonly notes: Array<{ element: string; text: string }> = [];
   /** Patients to hand to the EMPI once the unit is known to standardize (a quarantined unit links nobody). */
   readonly patientsToMatch: Patient[] = [];
   readonly #patients = new Map<string, PatientRef>();
@@ -235,9 +240,22 @@ export class UnitContext {
     const display = local.display?.trim();
     if (!code && !display) return this.fail('missing-required', `${element}: neither code nor name`, element);
     const r = await this.services.mapper.map(this.tx, { institutionId: this.institutionId, kind, system: local.system, code, display });
+    if (r.status === 'standard') {
+      // Stored as sent (issue 17): the reporting system's code first when a map is known, then the code as sent.
+      const sent: Coding = { system: r.coding.system, code: r.coding.code, ...(r.coding.display ? { display: r.coding.display } : {}) };
+      const coding: Coding[] = r.reporting ? [{ system: r.reporting.system, code: r.reporting.code, display: r.reporting.display }, sent] : [sent];
+      if (r.finding === 'no-reporting-map') this.notes.push({ element, text: `${r.coding.system}|${r.coding.code} stored as sent; no map to ${r.targetSystem} is known (a data-quality finding)` });
+      if (r.finding === 'not-in-tables') this.notes.push({ element, text: `${r.coding.system}|${r.coding.code} stored as sent; a valid code outside the loaded tables (a data-quality finding)` });
+      return { coding, text: display || r.coding.display || r.coding.code };
+    }
     const original: Coding | undefined = code ? { system: r.status === 'mapped' ? (local.system || localSys(this, kind)) : r.localSystem, code, ...(display ? { display } : {}) } : undefined;
     if (r.status === 'unmapped') {
       if (!r.targetSystem) return { ...(original ? { coding: [original] } : {}), ...(display ? { text: display } : {}) };
+      if (r.invalid) {
+        return this.fail('unmapped-code', `${kind} ${code ?? ''} ${display ?? ''}: ${r.invalid} — it needs a map to ${r.targetSystem} like a local code`.replace(/\s+/g, ' '), element, {
+          local: { system: r.localSystem, code: r.localCode, ...(display ? { display } : {}), target: r.targetSystem },
+        });
+      }
       return this.fail('unmapped-code', `${kind} ${code ?? ''} ${display ?? ''} has no map to ${r.targetSystem}`.replace(/\s+/g, ' '), element, {
         local: { system: r.localSystem, code: r.localCode, ...(display ? { display } : {}), target: r.targetSystem },
       });

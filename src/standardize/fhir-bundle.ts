@@ -6,7 +6,9 @@ import { validateIncoming } from '../fhir/index.ts';
 import { decodeUnit } from '../ingest/index.ts';
 import { condition, diagnosticReport, encounter, immunization, medicationRequest, procedure, quantityObservation, type EncounterClass } from './clinical.ts';
 import type { PatientRef, UnitContext } from './context.ts';
+import { chooseCoding, keepObservationAsSent, observationAsSent, withSentCodings } from './fhir-as-sent.ts';
 import { buildPatient } from './patient.ts';
+import { isStandardSystem } from '../terminology/index.ts';
 
 /**
  * An institution's FHIR R4 Bundle (transaction/batch/collection) or single resource → the same canonical form as the
@@ -84,8 +86,14 @@ export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promi
         const start = ctx.date(r.period?.start, `${el}.period.start`, { required: true, birthDate: patient?.birthDate });
         const end = ctx.date(r.period?.end, `${el}.period.end`, { birthDate: patient?.birthDate });
         if (!patient || !start) continue;
-        const dept = r.type?.[0]?.coding?.[0];
-        const enc = encounter(ctx, { visitId, patient, cls: (['AMB', 'EMER', 'IMP', 'HH', 'VR'].includes(r.class?.code ?? '') ? r.class.code : 'AMB') as EncounterClass, start, end, dept: dept ? { code: dept.code, name: dept.display } : undefined });
+        // A type in a standard system (SNOMED CT, as Synthea sends) is kept as sent; a local one is the department.
+        const standardType = r.type?.some((t) => t.coding?.some((c) => isStandardSystem(c.system)));
+        const dept = standardType ? undefined : r.type?.[0]?.coding?.[0];
+        const reason = r.reasonCode?.filter((c) => c.coding?.some((x) => isStandardSystem(x.system)));
+        const enc = encounter(ctx, {
+          visitId, patient, cls: (['AMB', 'EMER', 'IMP', 'HH', 'VR'].includes(r.class?.code ?? '') ? r.class.code : 'AMB') as EncounterClass, start, end,
+          dept: dept ? { code: dept.code, name: dept.display } : undefined, ...(standardType ? { type: r.type } : {}), ...(reason?.length ? { reason } : {}),
+        });
         enc.status = r.status;
         made(e, enc);
         alias(e, `Encounter/${enc.id}`);
@@ -104,11 +112,24 @@ export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promi
         const o = r as Observation;
         const patient = await patientOf(o.subject?.reference, `${el}.subject`);
         if (!patient) continue;
-        const local = o.code.coding?.[0];
+        const local = chooseCoding(o.code, 'lab');
+        const effective = ctx.date(o.effectiveDateTime ?? o.effectivePeriod?.start, `${el}.effectiveDateTime`, { birthDate: patient.birthDate });
+        if (keepObservationAsSent(ctx, o, local)) {
+          // A LOINC-coded Observation the lab tables cannot rebuild: kept as sent, in the platform's frame (issue 17).
+          const code = await ctx.code('lab', { system: local?.system, code: local?.code, display: local?.display ?? o.code.text }, `${el}.code`);
+          if (!code) continue;
+          const obs = observationAsSent(ctx, {
+            key, o, code: withSentCodings(code, o.code), patient, encounter: encRef(refs, o.encounter?.reference), effective,
+            observationRef: (ref) => { const t = ref ? refs.get(ref) : undefined; return typeof t === 'string' && t.startsWith('Observation/') ? t : undefined; },
+          });
+          made(e, obs);
+          alias(e, `Observation/${obs.id}`);
+          break;
+        }
         const value = o.valueQuantity?.value ?? o.valueString ?? o.valueCodeableConcept?.text ?? o.valueCodeableConcept?.coding?.[0]?.display;
         const obs = await quantityObservation(ctx, {
           key, patient, encounter: encRef(refs, o.encounter?.reference), local: { system: local?.system, code: local?.code, display: local?.display ?? o.code.text },
-          value, unit: o.valueQuantity?.unit ?? o.valueQuantity?.code, effective: ctx.date(o.effectiveDateTime, `${el}.effectiveDateTime`, { birthDate: patient.birthDate }),
+          value, unit: (o.valueQuantity?.system === 'http://unitsofmeasure.org' ? o.valueQuantity.code : undefined) ?? o.valueQuantity?.unit ?? o.valueQuantity?.code, effective,
           flag: o.interpretation?.[0]?.coding?.[0]?.code, referenceRange: o.referenceRange?.[0]?.text, element: `${el}.code`,
         });
         if (obs) {
@@ -133,7 +154,7 @@ export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promi
       case 'MedicationRequest': {
         const m = r as MedicationRequest;
         const patient = await patientOf(m.subject?.reference, `${el}.subject`);
-        const drug = m.medicationCodeableConcept?.coding?.[0];
+        const drug = chooseCoding(m.medicationCodeableConcept, 'drug');
         const authored = ctx.date(m.authoredOn, `${el}.authoredOn`, { birthDate: patient?.birthDate });
         if (!patient) continue;
         const dosage = m.dosageInstruction?.[0];
@@ -150,9 +171,9 @@ export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promi
         const p = r as Procedure;
         const patient = await patientOf(p.subject?.reference, `${el}.subject`);
         const performed = ctx.date(p.performedDateTime ?? p.performedPeriod?.start, `${el}.performedDateTime`, { required: true, birthDate: patient?.birthDate });
-        const local = p.code?.coding?.[0];
+        const local = chooseCoding(p.code, 'procedure');
         if (!patient || !performed) continue;
-        const pr = await procedure(ctx, { key, patient, encounter: encRef(refs, p.encounter?.reference), local: { code: local?.code, display: local?.display ?? p.code?.text }, performed, element: `${el}.code` });
+        const pr = await procedure(ctx, { key, patient, encounter: encRef(refs, p.encounter?.reference), local: { system: local?.system, code: local?.code, display: local?.display ?? p.code?.text }, performed, element: `${el}.code` });
         if (pr) made(e, pr);
         break;
       }
@@ -160,9 +181,9 @@ export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promi
         const im = r as Immunization;
         const patient = await patientOf(im.patient?.reference, `${el}.patient`);
         const date = ctx.date(im.occurrenceDateTime, `${el}.occurrenceDateTime`, { required: true, birthDate: patient?.birthDate });
-        const local = im.vaccineCode.coding?.[0];
+        const local = chooseCoding(im.vaccineCode, 'vaccine');
         if (!patient || !date) continue;
-        const out = await immunization(ctx, { key, patient, local: { system: local?.system, code: local?.code, display: local?.display ?? im.vaccineCode.text }, date, lot: im.lotNumber, dose: String(im.protocolApplied?.[0]?.doseNumberPositiveInt ?? ''), element: `${el}.vaccineCode` });
+        const out = await immunization(ctx, { key, patient, encounter: encRef(refs, im.encounter?.reference), local: { system: local?.system, code: local?.code, display: local?.display ?? im.vaccineCode.text }, date, lot: im.lotNumber, dose: String(im.protocolApplied?.[0]?.doseNumberPositiveInt ?? ''), element: `${el}.vaccineCode` });
         if (out) made(e, out);
         break;
       }
@@ -188,14 +209,16 @@ function encRef(refs: Map<string, PatientRef | string>, ref: string | undefined)
 }
 
 async function recode(ctx: UnitContext, kind: 'diagnosis' | 'exam', cc: CodeableConcept | undefined, element: string): Promise<CodeableConcept | undefined> {
-  const c = cc?.coding?.[0];
-  return ctx.code(kind, { system: c?.system, code: c?.code, display: c?.display ?? cc?.text }, element);
+  const c = chooseCoding(cc, kind);
+  const out = await ctx.code(kind, { system: c?.system, code: c?.code, display: c?.display ?? cc?.text }, element);
+  return out && withSentCodings(out, cc);
 }
 
 async function panelOrText(ctx: UnitContext, cc: CodeableConcept): Promise<CodeableConcept> {
-  const c = cc.coding?.[0];
+  const c = chooseCoding(cc, 'panel');
   const r = await ctx.services.mapper.map(ctx.tx, { institutionId: ctx.institutionId, kind: 'panel', system: c?.system, code: c?.code, display: c?.display ?? cc.text });
   if (r.status === 'mapped') return { coding: [r.coding, ...(cc.coding ?? [])], text: cc.text ?? r.coding.display };
+  // A standard panel code (a LOINC panel outside the tables) is kept as sent, as is a local one (a report's name).
   return cc;
 }
 
@@ -208,11 +231,14 @@ async function fromPatient(ctx: UnitContext, p: Patient, url: string | undefined
   const passport = ids.find((i) => typeOf(i) === 'PPN' || /passport/i.test(i.system ?? ''));
   const cond = url ? /^Patient\?identifier=(?:[^|]*\|)?(.+)$/.exec(url) : null;
   const mrn = ids.find((i) => typeOf(i) === 'MR')?.value ?? (cond ? decodeURIComponent(cond[1]) : undefined) ?? ids.find((i) => i !== resident && i !== passport)?.value;
-  const name = p.name?.[0];
+  const name = p.name?.find((n) => n.use === 'official') ?? p.name?.[0];
+  // A Latin-script name (Synthea's "John Smith") is given-first with spaces; a Chinese one is family + given, no space.
+  const latin = !name?.text && /^[\p{Script=Latin}\s.'-]+$/u.test([name?.family, ...(name?.given ?? [])].join(''));
   const sex = p.gender === 'male' ? 'M' : p.gender === 'female' ? 'F' : p.gender === 'other' ? 'O' : p.gender ? 'U' : undefined;
   const addr = p.address?.[0];
   return buildPatient(ctx, {
-    mrn, name: name?.text ?? [name?.family, ...(name?.given ?? [])].filter(Boolean).join(''), sex: sex ? { code: sex, hl7: true } : undefined,
+    mrn, name: name?.text ?? (latin ? [...(name?.given ?? []), name?.family].filter(Boolean).join(' ') : [name?.family, ...(name?.given ?? [])].filter(Boolean).join('')),
+    ...(latin ? { family: name?.family, given: name?.given?.join(' ') } : {}), sex: sex ? { code: sex, hl7: true } : undefined,
     birthDate: p.birthDate, idType: passport && !resident ? '03' : undefined, idNumber: (resident ?? passport)?.value,
     phone: p.telecom?.find((t) => t.system === 'phone')?.value, address: addr?.text ?? addr?.line?.join(''),
     element: (f) => `${el}.${f === 'mrn' ? 'identifier' : f}`,

@@ -10,7 +10,9 @@ import { finishUnit } from './standardizer.ts';
 import { unchangedPatients } from './unchanged.ts';
 
 /** A FHIR unit standardized and written: per Bundle entry, the stored version it became (none for Organization …). */
-export type FhirUnitResult = { standardized: true; entries: Array<WriteResult | undefined> } | { standardized: false; reasons: StdReason[] };
+export type FhirUnitResult =
+  | { standardized: true; entries: Array<WriteResult | undefined>; notes: Array<{ element: string; text: string }> }
+  | { standardized: false; reasons: StdReason[] };
 
 /**
  * The FHIR channel's synchronous standardization (issue 4): a landed Bundle the HTTP layer has already parsed goes
@@ -43,7 +45,7 @@ export async function standardizeAndWrite(services: StandardizeServices, unit: L
     if (!services.matchPatients) await services.lockPatients?.(tx, ctx.patientsToMatch.map((patient) => ({ patient, institutionId: unit.institutionId })));
   }
   await finishUnit(ctx);
-  return { standardized: true, entries: produced.map((ref) => (ref ? byRef.get(ref) : undefined)) };
+  return { standardized: true, entries: produced.map((ref) => (ref ? byRef.get(ref) : undefined)), notes: ctx.notes };
 }
 
 const nameOf = (p: Patient): string => p.name?.[0]?.text ?? '';
@@ -83,6 +85,49 @@ export function quarantineOutcome(reasons: Array<{ code: string; detail?: string
       {
         severity: 'information', code: 'informational',
         details: { text: note ?? `quarantined as landed unit ${unitId}: kept, and standardized again once the reasons are fixed (mapping confirmed, patient registered) or on reprocess` },
+      },
+    ],
+  };
+}
+
+/** The Bundle entry a FHIRPath from the Bundle names (`Bundle.entry[3].resource.code` → 3), if any. */
+export function entryIndex(element: string | undefined): number | undefined {
+  const m = element ? /^Bundle\.entry\[(\d+)\]/.exec(element) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The answer to a FHIR unit held for reasons the platform resolves itself only (HOLDABLE: local codes waiting for a
+ * map, patients not registered yet; issue 17): **202 Accepted** (OperationOutcome id `accepted`), the unit kept whole
+ * — a transaction is all-or-nothing (https://hl7.org/fhir/R4/http.html#transaction) and a Bundle's entries reference
+ * each other — and one warning issue per waiting entry saying exactly what it waits for (its FHIRPath in
+ * `expression`, the reason code in `details.coding`), then an informational issue naming the unit, its status URL and
+ * how it is released. It is stored, and the status URL answers 200, once the maps are confirmed or the patients arrive.
+ */
+export function heldOutcome(reasons: StdReason[], unitId: number, statusUrl: string | undefined, note?: string): OperationOutcome {
+  const waits = (r: StdReason): string => {
+    const at = entryIndex(r.element);
+    const who = at === undefined ? 'the Bundle' : `entry ${at}`;
+    if (r.code === 'unmapped-code' && r.local) {
+      return `${who} waits for a map of ${r.local.system}|${r.local.code}${r.local.display ? ` (${r.local.display})` : ''} to ${r.local.target ?? 'the standard system'}`;
+    }
+    if (r.code === 'unknown-patient' && r.patient) return `${who} waits for the patient ${r.patient.mrn} to be registered`;
+    return `${who}: ${r.detail ?? r.code}`;
+  };
+  return {
+    resourceType: 'OperationOutcome', id: 'accepted',
+    issue: [
+      ...reasons.map((r): OperationOutcomeIssue => ({
+        severity: 'warning', code: ISSUE_TYPE[r.code] ?? 'processing',
+        details: { coding: [{ system: REASON_SYSTEM, code: r.code }], text: waits(r) },
+        ...(r.element && /^(Bundle|[A-Z][A-Za-z]+)(\.|\[|$)/.test(r.element) ? { expression: [r.element] } : {}),
+      })),
+      {
+        severity: 'information', code: 'informational',
+        details: {
+          text: note ?? `accepted and held whole as landed unit ${unitId}: stored once the maps are confirmed (healthbrain terminology confirm) or the patients registered${statusUrl ? ` — poll ${statusUrl}` : ''}`,
+        },
+        ...(statusUrl ? { diagnostics: statusUrl } : {}),
       },
     ],
   };

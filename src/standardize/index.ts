@@ -5,9 +5,9 @@
 export { createStandardizer, openStandardization, PatientArrivedMeanwhile } from './standardizer.ts';
 export { empiHooks } from './empi-seam.ts';
 export { StandardizationRuntime } from './runtime.ts';
-export { quarantineOutcome, REASON_SYSTEM, standardizeAndWrite, writeStandardized, type FhirUnitResult } from './fhir-write.ts';
+export { entryIndex, heldOutcome, quarantineOutcome, REASON_SYSTEM, standardizeAndWrite, writeStandardized, type FhirUnitResult } from './fhir-write.ts';
 export { UnitContext, type StandardizeServices, type PatientRef } from './context.ts';
-export { REASONS, WARNINGS, type ReasonCode, type StdReason } from './reasons.ts';
+export { HOLDABLE, onlyHeld, REASONS, WARNINGS, type ReasonCode, type StdReason } from './reasons.ts';
 export { parseDate, checkDate, type ParsedDate } from './dates.ts';
 export { stableId, mrnSystem, organizationId, EXT } from './ids.ts';
 export { RESIDENT_ID_SYSTEM, chineseName } from './patient.ts';

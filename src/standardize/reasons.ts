@@ -24,6 +24,18 @@ export const REASONS = {
 
 export type ReasonCode = keyof typeof REASONS;
 
+/**
+ * Reasons the platform resolves itself, without the sender sending again (issue 17): a map an operator confirms, a
+ * patient who arrives. A FHIR Bundle held for these only is accepted (202) and completes when they are resolved;
+ * any other reason is the sender's to fix (422).
+ */
+export const HOLDABLE: ReadonlySet<string> = new Set<ReasonCode>(['unmapped-code', 'unknown-patient']);
+
+/** True when every reason is one the platform resolves itself (HOLDABLE). */
+export function onlyHeld(reasons: ReadonlyArray<{ code: string }>): boolean {
+  return reasons.length > 0 && reasons.every((r) => HOLDABLE.has(r.code));
+}
+
 /** A quarantine reason with optional machine-readable context, stored in landed_unit.reasons (JSON). */
 export interface StdReason extends QuarantineReason {
   code: ReasonCode;

@@ -297,6 +297,8 @@ const nameOf = (p: Patient): string => p.name?.[0]?.text ?? '';
  */
 export async function finishUnit(ctx: UnitContext, batch?: BatchState): Promise<StandardizeResult> {
   const { tx, unit } = ctx;
+  // The data-quality findings of its accepted standard codes (issue 17); a batch writes them at its end (flush).
+  if (!batch) await ctx.services.mapper.flushFindings(tx, unit.id);
   if (ctx.reasons.length) {
     // What the unit waits for, so the patient's arrival or the code's confirmation releases exactly it.
     const keys = ctx.reasons.flatMap((r) => (r.code === 'unknown-patient' && r.patient ? [holdKey(r.patient)] : r.code === 'unmapped-code' && r.local ? [holdKey(r.local)] : []));

@@ -1,6 +1,7 @@
 import type { ConceptMap } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../store/index.ts';
 import { normalizeName } from './similarity.ts';
+import { standardSystem } from './standard-systems.ts';
 import { TARGET_SYSTEM, localSystem as defaultLocalSystem, type LocalKind } from './systems.ts';
 import type { Terminology } from './terminology.ts';
 
@@ -22,7 +23,17 @@ export interface StandardCoding {
 
 export type MapResult =
   | { status: 'mapped'; coding: StandardCoding; via: 'map' | 'standard-code' | 'exact-name' }
-  | { status: 'unmapped'; targetSystem: string; localSystem: string; localCode: string };
+  /**
+   * A valid code of a standard system other than the target, or of the target but outside the loaded tables (issue
+   * 17): kept as sent (`coding`, its display from the tables when they have it, else as sent), with the target
+   * system's code when a map is known (`reporting`); `finding` says what is missing (a data-quality finding).
+   */
+  | { status: 'standard'; coding: StandardCoding; targetSystem: string; reporting?: StandardCoding & { equivalence: string }; finding?: CodeFindingKind }
+  /** `invalid`: the code claims a standard system but fails its syntax (check digit …): it needs a map like a local code. */
+  | { status: 'unmapped'; targetSystem: string; localSystem: string; localCode: string; invalid?: string };
+
+/** What a data-quality finding about an accepted code says (terminology_code_finding.finding). */
+export type CodeFindingKind = 'no-reporting-map' | 'not-in-tables';
 
 interface MapEntry {
   targetSystem: string;
@@ -59,6 +70,8 @@ export class CodeMapper {
   #unmapped = new Set<string>();
   /** Sightings of unmapped codes per transaction that asked for them to be written together (`defer`, `flush`). */
   #pending = new WeakMap<Queryable, Map<string, Sighting>>();
+  /** Data-quality findings per transaction, always written together (`flushFindings`, also by `flush`). */
+  #findings = new WeakMap<Queryable, Map<string, Finding>>();
 
   private constructor(terminology: Terminology) {
     this.terminology = terminology;
@@ -99,6 +112,16 @@ export class CodeMapper {
     // entry overriding it, loaded or confirmed in this process, is still in the cache and wins).
     const standard = !entry && system === targetSystem && code ? this.terminology.lookup(targetSystem, code) : undefined;
     if (standard) return { status: 'mapped', via: 'standard-code', coding: { system: standard.system, code: standard.code, display: standard.display } };
+    // A code of a standard system needs no map either (issue 17), whether or not the loaded tables have it — unless
+    // an operator's entry (cached) overrides it, or it fails the system's syntax (then it is treated as unmapped).
+    const std = standardSystem(system);
+    let invalid: string | undefined;
+    if (!entry && std && lc.code?.trim()) {
+      const c = lc.code.trim();
+      const known = this.terminology.lookup(system, c);
+      invalid = std.closed ? (known ? undefined : `not a code of ${std.name}`) : std.check(c);
+      if (!invalid) return this.#standard(tx, lc, targetSystem, { system, code: c, display: known?.display ?? lc.display?.trim() ?? '' }, !!known);
+    }
     if (!entry && !this.#unmapped.has(key)) {
       // Another process (the operator API of a second server) may have confirmed it since we loaded.
       const { rows } = await tx.query<{ target_system: string; target_code: string }>(
@@ -133,7 +156,47 @@ export class CodeMapper {
       if (seen) pending.set(key, { ...seen, count: seen.count + 1, display: sighting.display ?? seen.display });
       else pending.set(key, sighting);
     }
-    return { status: 'unmapped', targetSystem, localSystem: system, localCode: code };
+    return { status: 'unmapped', targetSystem, localSystem: system, localCode: code, ...(invalid ? { invalid } : {}) };
+  }
+
+  /** A valid standard code: kept as sent, its reporting code added when known; what is missing is a finding. */
+  #standard(tx: Queryable, lc: LocalCode, targetSystem: string, coding: StandardCoding, known: boolean): MapResult {
+    const rep = this.terminology.reportingCode(coding.system, coding.code, targetSystem);
+    const finding: CodeFindingKind | undefined = rep ? (known || coding.system !== targetSystem ? undefined : 'not-in-tables') : coding.system === targetSystem ? 'not-in-tables' : 'no-reporting-map';
+    if (finding) {
+      let byTx = this.#findings.get(tx);
+      if (!byTx) this.#findings.set(tx, (byTx = new Map()));
+      const k = `${lc.institutionId}\u0001${coding.system}\u0001${coding.code}\u0001${finding}`;
+      const seen = byTx.get(k);
+      if (seen) seen.count++;
+      else byTx.set(k, { institutionId: lc.institutionId, system: coding.system, code: coding.code, finding, display: coding.display || null, kind: lc.kind, targetSystem, count: 1 });
+    }
+    return {
+      status: 'standard', coding, targetSystem,
+      ...(rep && rep.coding.system !== coding.system ? { reporting: { ...rep.coding, equivalence: rep.equivalence } } : {}),
+      ...(finding ? { finding } : {}),
+    };
+  }
+
+  /**
+   * Writes the data-quality findings collected on `tx` (standard codes accepted without a reporting map, or outside
+   * the tables) in ONE statement, counted per (institution, code, finding), sorted so concurrent writers lock rows in
+   * one order. `unitId`: the unit they were last seen in. The standardizer calls it at the end of each unit or batch.
+   */
+  async flushFindings(tx: Queryable, unitId?: number): Promise<void> {
+    const byTx = this.#findings.get(tx);
+    this.#findings.delete(tx);
+    if (!byTx?.size) return;
+    const f = [...byTx.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, x]) => x);
+    await tx.query(
+      `INSERT INTO terminology_code_finding (institution_id, system, code, finding, display, kind, target_system, seen_count, last_unit)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[])
+       ON CONFLICT (institution_id, system, code, finding)
+       DO UPDATE SET seen_count = terminology_code_finding.seen_count + EXCLUDED.seen_count, last_seen = now(),
+                     display = coalesce(terminology_code_finding.display, EXCLUDED.display), last_unit = coalesce(EXCLUDED.last_unit, terminology_code_finding.last_unit)`,
+      [f.map((x) => x.institutionId), f.map((x) => x.system), f.map((x) => x.code), f.map((x) => x.finding), f.map((x) => x.display),
+        f.map((x) => x.kind), f.map((x) => x.targetSystem), f.map((x) => x.count), f.map(() => unitId ?? null)],
+    );
   }
 
   /**
@@ -144,6 +207,7 @@ export class CodeMapper {
    * batch unit by unit).
    */
   async flush(tx: Queryable): Promise<Array<{ institutionId: string; system: string; code: string }>> {
+    await this.flushFindings(tx);
     const pending = this.#pending.get(tx);
     this.#pending.delete(tx);
     if (!pending?.size) return [];
@@ -152,6 +216,17 @@ export class CodeMapper {
     for (const s of stale) this.#unmapped.delete(cacheKey(s.institutionId, s.system, s.code));
     return stale;
   }
+}
+
+interface Finding {
+  institutionId: string;
+  system: string;
+  code: string;
+  finding: CodeFindingKind;
+  display: string | null;
+  kind: string;
+  targetSystem: string;
+  count: number;
 }
 
 interface Sighting {

@@ -6,7 +6,8 @@ export { SYSTEMS, TARGET_SYSTEM, bphsSystem, localSystem, type LocalKind } from 
 export { Terminology, type Concept, type Suggestion } from './terminology.ts';
 export { loadShippedTerminology } from './store.ts';
 export { SHIPPED_RELEASE, shippedConcepts, type ConceptRow } from './shipped.ts';
-export { CodeMapper, exportConceptMap, localKey, type LocalCode, type MapResult, type StandardCoding } from './code-map.ts';
+export { CodeMapper, exportConceptMap, localKey, type CodeFindingKind, type LocalCode, type MapResult, type StandardCoding } from './code-map.ts';
+export { checkLoinc, checkSnomed, isStandardSystem, standardSystem, STANDARD_URIS, verhoeffValid } from './standard-systems.ts';
 export { confirmMapping, holdKey, holdUnit, listUnmapped, requeueUnits, type Confirmation, type UnmappedCode } from './unmapped.ts';
 export { importTerminologyCsv, decodeText, resolveSystem } from './import.ts';
 export { normalizeQuantity, toUcum, type NormalizedQuantity, type UnitProblem } from './units.ts';

@@ -63,3 +63,20 @@ export async function readConcepts(db: Queryable): Promise<ConceptRow[]> {
     system: r.system, code: r.code, display: r.display, displayEn: r.display_en ?? undefined, parent: r.parent ?? undefined, properties: r.properties ?? {},
   }));
 }
+
+/** A map between two standard systems (terminology_crossmap). */
+export interface CrossMapRow {
+  sourceSystem: string;
+  sourceCode: string;
+  targetSystem: string;
+  targetCode: string;
+  equivalence: string;
+}
+
+/** Every cross-system map, for the in-memory cache. */
+export async function readCrossMaps(db: Queryable): Promise<CrossMapRow[]> {
+  const { rows } = await db.query<{ source_system: string; source_code: string; target_system: string; target_code: string; equivalence: string }>(
+    `SELECT source_system, source_code, target_system, target_code, equivalence FROM terminology_crossmap`,
+  );
+  return rows.map((r) => ({ sourceSystem: r.source_system, sourceCode: r.source_code, targetSystem: r.target_system, targetCode: r.target_code, equivalence: r.equivalence }));
+}

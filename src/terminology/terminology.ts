@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Db, Queryable } from '../store/index.ts';
 import type { ConceptRow } from './shipped.ts';
-import { loadShippedTerminology, readConcepts } from './store.ts';
+import { loadShippedTerminology, readConcepts, readCrossMaps, type CrossMapRow } from './store.ts';
+import { STANDARD_URIS } from './standard-systems.ts';
 import { codeSupport, nameFeatures, nameSimilarity, normalizeCode, normalizeName, type NameFeatures } from './similarity.ts';
 import { SYSTEMS, TARGET_SYSTEM, type LocalKind } from './systems.ts';
 
@@ -50,34 +51,51 @@ const SYNONYMS = new URL('./data/synonyms.csv', import.meta.url);
 export class Terminology {
   #bySystem = new Map<string, Map<string, Concept>>();
   #named = new Map<LocalKind, Named[]>();
+  /** `${system}|${code}` → its maps into other standard systems (terminology_crossmap, plus the shipped CVX links). */
+  #cross = new Map<string, CrossMapRow[]>();
 
-  private constructor(concepts: Concept[]) {
-    this.#index(concepts);
+  private constructor(concepts: Concept[], cross: CrossMapRow[] = []) {
+    this.#index(concepts, cross);
   }
 
   /** Loads the shipped subset if this release is not loaded yet, then reads every concept into memory. */
   static async open(db: Db | Queryable): Promise<Terminology> {
     await loadShippedTerminology(db);
-    return new Terminology(await readConcepts(db));
+    return new Terminology(await readConcepts(db), await readCrossMaps(db));
   }
 
   /** A service over given concepts (tests, tools), without a database. */
-  static fromConcepts(concepts: Concept[]): Terminology {
-    return new Terminology(concepts);
+  static fromConcepts(concepts: Concept[], cross: CrossMapRow[] = []): Terminology {
+    return new Terminology(concepts, cross);
   }
 
   async reload(db: Queryable): Promise<void> {
+    const [concepts, cross] = [await readConcepts(db), await readCrossMaps(db)];
     this.#bySystem = new Map();
     this.#named = new Map();
-    this.#index(await readConcepts(db));
+    this.#cross = new Map();
+    this.#index(concepts, cross);
   }
 
-  #index(concepts: Concept[]): void {
+  #index(concepts: Concept[], cross: CrossMapRow[]): void {
     for (const c of concepts) {
       let m = this.#bySystem.get(c.system);
       if (!m) this.#bySystem.set(c.system, (m = new Map()));
       m.set(c.code, c);
     }
+    const addCross = (x: CrossMapRow) => {
+      const k = `${x.sourceSystem}|${x.sourceCode}`;
+      const list = this.#cross.get(k) ?? [];
+      this.#cross.set(k, [...list.filter((y) => y.targetSystem !== x.targetSystem), x]);
+    };
+    // The national vaccine list names the CVX of each vaccine: CVX → national code where exactly one vaccine has it.
+    const byCvx = new Map<string, Concept[]>();
+    for (const v of this.#bySystem.get(SYSTEMS.vaccine)?.values() ?? []) {
+      const cvx = v.properties.cvx;
+      if (typeof cvx === 'string' && cvx) byCvx.set(cvx, [...(byCvx.get(cvx) ?? []), v]);
+    }
+    for (const [cvx, vs] of byCvx) if (vs.length === 1) addCross({ sourceSystem: SYSTEMS.cvx, sourceCode: cvx, targetSystem: SYSTEMS.vaccine, targetCode: vs[0].code, equivalence: 'equivalent' });
+    for (const x of cross) addCross(x);
     const synonyms = parse(readFileSync(SYNONYMS, 'utf8'), { columns: true, trim: true, skip_empty_lines: true }) as Array<{
       kind: LocalKind; code: string; synonym: string;
     }>;
@@ -111,6 +129,43 @@ export class Terminology {
   /** The concept, or undefined when the code is not in the loaded tables. */
   lookup(system: string, code: string): Concept | undefined {
     return this.#bySystem.get(system)?.get(code);
+  }
+
+  /**
+   * The code of `targetSystem` a standard code maps to — the county's reporting system (ICD-10-CN for diagnoses) —
+   * or undefined when none is known. Sources, in order: the code is itself in the target system; an imported cross
+   * map (SNOMED CT → ICD-10, RxNorm → ATC) or a shipped one (CVX → national vaccine code); ICD-10 (WHO or CM) →
+   * ICD-10-CN by the same code, else by its longest prefix in the ICD-10-CN tables (`wider`: ICD-10-CN extends the WHO
+   * codes; a CM code more specific than the county's tables maps to the category above it). SNOMED CT reaches
+   * ICD-10-CN through its ICD-10 map and that rule.
+   */
+  reportingCode(system: string, code: string, targetSystem: string): { coding: { system: string; code: string; display: string }; equivalence: string } | undefined {
+    const here = (s: string, c: string, equivalence: string) => {
+      const t = this.lookup(s, c);
+      return t ? { coding: { system: t.system, code: t.code, display: t.display }, equivalence } : undefined;
+    };
+    if (system === targetSystem) return here(system, code, 'equal');
+    const direct = this.#cross.get(`${system}|${code}`)?.find((x) => x.targetSystem === targetSystem);
+    if (direct) return here(targetSystem, direct.targetCode, direct.equivalence);
+    if (targetSystem === SYSTEMS.icd10 && (system === STANDARD_URIS.icd10who || system === STANDARD_URIS.icd10cm)) {
+      if (this.lookup(SYSTEMS.icd10, code)) return here(SYSTEMS.icd10, code, 'equivalent');
+      for (let c = code.replace(/\.$/, ''); c.length > 3; c = c.slice(0, -1).replace(/\.$/, '')) {
+        const shorter = c.slice(0, -1).replace(/\.$/, '');
+        if (this.lookup(SYSTEMS.icd10, shorter)) return here(SYSTEMS.icd10, shorter, 'wider');
+      }
+      return undefined;
+    }
+    if (targetSystem === SYSTEMS.icd10 && system === STANDARD_URIS.snomed) {
+      const icd = this.#cross.get(`${system}|${code}`)?.find((x) => x.targetSystem === STANDARD_URIS.icd10who);
+      const cn = icd ? this.reportingCode(STANDARD_URIS.icd10who, icd.targetCode, targetSystem) : undefined;
+      return cn && icd ? { coding: cn.coding, equivalence: cn.equivalence === 'equivalent' ? icd.equivalence : 'wider' } : undefined;
+    }
+    return undefined;
+  }
+
+  /** The imported maps of a standard code into other standard systems (SNOMED CT → ICD-10 …). */
+  crossMaps(system: string, code: string): readonly CrossMapRow[] {
+    return this.#cross.get(`${system}|${code}`) ?? [];
   }
 
   /** Display (Chinese name) of a code, or undefined. */
