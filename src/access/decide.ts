@@ -46,7 +46,10 @@ const DEFAULT_PURPOSE: Record<string, string> = {
   clinician: 'TREAT', resident: 'PATRQT', operator: 'HOPERAT', admin: 'HOPERAT', manager: 'HOPERAT', researcher: 'HRESCH', auditor: 'HOPERAT',
 };
 
-/** Decides whether `actor` may read the identified record of `person`. */
+/**
+ * Decides whether `actor` may read the identified record of `person` — the person-record half of `decide`
+ * (decide-request.ts), which every request path calls; only `decide` calls this.
+ */
 export async function decideRecordAccess(q: Queryable, actor: Actor, person: PersonKeys, ask: AccessAsk): Promise<AccessDecision> {
   const role = actor.kind === 'system' && actor.role !== 'admin' ? 'system' : (actor.role ?? 'system');
   const purpose = ask.purpose?.trim().toUpperCase() || DEFAULT_PURPOSE[role] || 'TREAT';
@@ -79,7 +82,7 @@ export async function decideRecordAccess(q: Queryable, actor: Actor, person: Per
 }
 
 /** The 403 OperationOutcome of a denial (docs/RECORD-API.md): `details.coding` carries the access-outcome code. */
-export function accessOutcome(d: { code: DenialCode; text: string }): OperationOutcome {
+export function accessOutcome(d: { code: string; text: string }): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     id: 'forbidden',

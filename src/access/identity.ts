@@ -58,3 +58,16 @@ export async function residentPersonId(q: Queryable, actor: Actor): Promise<stri
   }
   return undefined;
 }
+
+/** The person of each institution-level Patient key the EMPI has linked (one statement; unlinked keys are absent). */
+export async function personsOfKeys(q: Queryable, keys: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!keys.length) return out;
+  const { rows } = await q.query<{ key: string; pid: string | null }>(
+    `SELECT r.patient_key AS key, CASE WHEN p.merged_into IS NULL THEN r.person_id ELSE empi_resolve(r.person_id) END AS pid
+     FROM empi_record r LEFT JOIN empi_person p ON p.person_id = r.person_id WHERE r.patient_key = ANY($1::text[])`,
+    [keys],
+  );
+  for (const r of rows) if (r.pid) out.set(r.key, r.pid);
+  return out;
+}

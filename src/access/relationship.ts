@@ -8,6 +8,9 @@
  *    standardizer stores 签约, src/standardize/csv.ts) managed by the institution;
  *  - a resident authorization (一使用一授权): an active Consent of the person that permits the institution or the
  *    clinician (src/access/consent.ts).
+ * Only what institutions submitted counts (issue 10): a row a person wrote through the FHIR API (`user_written`,
+ * migration 0020) is no encounter, order, referral or contract — a clinician cannot create their own relationship.
+ * Consents are the exception: residents write them, and that is their point.
  */
 import type { Queryable } from '../store/index.ts';
 import { organizationId } from '../standardize/ids.ts';
@@ -32,11 +35,11 @@ export async function relationshipsOf(
   const { rows } = await q.query<{ care: boolean; referral: boolean; contract: boolean; consent: boolean }>(
     `SELECT
        EXISTS (SELECT 1 FROM fhir_resource WHERE patient_key = ANY($1::text[]) AND resource_type IN ('Encounter', 'ServiceRequest', 'MedicationRequest')
-               AND institution_id = $2 AND NOT deleted AND coalesce(date_hi, date_lo, last_updated) >= $3::timestamptz) AS care,
-       EXISTS (SELECT 1 FROM fhir_resource WHERE patient_key = ANY($1::text[]) AND resource_type = 'ServiceRequest' AND NOT deleted
+               AND institution_id = $2 AND NOT deleted AND NOT user_written AND coalesce(date_hi, date_lo, last_updated) >= $3::timestamptz) AS care,
+       EXISTS (SELECT 1 FROM fhir_resource WHERE patient_key = ANY($1::text[]) AND resource_type = 'ServiceRequest' AND NOT deleted AND NOT user_written
                AND status IN ('active', 'completed') AND content->'performer' @> $4::jsonb
                AND coalesce(date_hi, date_lo, last_updated) >= $3::timestamptz) AS referral,
-       EXISTS (SELECT 1 FROM fhir_resource WHERE patient_key = ANY($1::text[]) AND resource_type = 'EpisodeOfCare' AND NOT deleted AND status = 'active'
+       EXISTS (SELECT 1 FROM fhir_resource WHERE patient_key = ANY($1::text[]) AND resource_type = 'EpisodeOfCare' AND NOT deleted AND NOT user_written AND status = 'active'
                AND (institution_id = $2 OR content->'managingOrganization'->>'reference' = $5)
                AND content->'type' @> '[{"coding":[{"code":"family-doctor-contract"}]}]'::jsonb
                AND coalesce(content->'period'->>'end', '9999') >= $6) AS contract,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import { createInstitution, findInstitution, listInstitutions, rotateClientSecret, type Institution } from '../auth/index.ts';
-import { requireOperator, requireRoles } from './authenticate.ts';
+import { requireAccess, requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
 
@@ -26,7 +26,7 @@ function institutionJson(i: Institution) {
 export function adminRoutes(app: FastifyInstance, deps: AppDeps): void {
   const preHandler = requireOperator(deps);
   // Minting tokens is the platform admin's alone: an operator who could mint an operator token could keep access forever.
-  const adminOnly = requireRoles(deps, ['admin']);
+  const adminOnly = requireAccess(deps, { kind: 'admin', area: 'credentials' });
 
   app.post('/admin/institutions', { preHandler }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;

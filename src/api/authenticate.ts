@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError, OPERATOR_ROLES } from '../auth/index.ts';
+import { decide, type AccessQuestion } from '../access/index.ts';
+import { AuthError } from '../auth/index.ts';
 import type { Actor, Role } from '../fhir/context.ts';
 import type { AppDeps } from './deps.ts';
 
@@ -42,7 +43,16 @@ export function requireRoles(deps: AppDeps, roles: readonly Role[]): PreHandler 
   };
 }
 
-/** preHandler for the operator API (`/admin/…`): the platform admin or an operator. */
+/** preHandler asking the access decision (src/access `decide`) a question that needs no stored facts; 403 when denied. */
+export function requireAccess(deps: AppDeps, question: AccessQuestion): PreHandler {
+  return async (request) => {
+    const actor = await authenticate(deps, request);
+    const d = await decide(deps.db, actor, question, { purpose: actor.purposeOfUse, now: deps.clock.now() });
+    if (!d.allowed) throw new AuthError(403, d.text);
+  };
+}
+
+/** preHandler for the operator API (`/admin/…`): the platform admin or an operator (the access decision's `admin`). */
 export function requireOperator(deps: AppDeps): PreHandler {
-  return requireRoles(deps, OPERATOR_ROLES);
+  return requireAccess(deps, { kind: 'admin', area: 'operations' });
 }

@@ -4,6 +4,7 @@ import { findInstitution, listInstitutions, OPERATOR_ROLES } from '../auth/index
 import {
   addHl7Sender, CsvColumnsError, Hl7SenderError, type Hl7Sender, feedCounts, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
 } from '../ingest/index.ts';
+import { decide } from '../access/index.ts';
 import { authenticate, requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
@@ -13,10 +14,17 @@ import { closeIngest, ingestFor } from './ingest-runtime.ts';
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 const HL7_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'text/plain', 'application/octet-stream'];
 
+/**
+ * The institution an upload lands as, by the access decision: an institution's system only as itself; an operator or
+ * the admin on an institution's behalf (`?institution=`, its id or code).
+ */
 async function institutionOf(deps: AppDeps, request: FastifyRequest): Promise<string> {
   const actor = await authenticate(deps, request);
-  if (!actor.institutionId) throw new HttpError('forbidden', 'only an institution (its system token) can send data');
-  return actor.institutionId;
+  const ref = str((request.query as Record<string, unknown> | undefined)?.institution);
+  const asked = ref ? (await findInstitution(deps.db, ref)).id : undefined;
+  const d = await decide(deps.db, actor, { kind: 'ingest-upload', institutionId: asked }, { now: deps.clock.now() });
+  if (!d.allowed) throw new HttpError('forbidden', d.text);
+  return (asked ?? actor.institutionId) as string;
 }
 
 /**
@@ -59,7 +67,7 @@ export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.type('x-application/hl7-v2+er7').send(Buffer.concat(replies.flatMap((r, i) => (i ? [Buffer.from('\r'), r.ack] : [r.ack]))));
   });
 
-  app.post<{ Querystring: { table?: string; file?: string } }>('/ingest/csv', async (request) => {
+  app.post<{ Querystring: { table?: string; file?: string; institution?: string } }>('/ingest/csv', async (request) => {
     const institutionId = await institutionOf(deps, request);
     const body = request.body as AsyncIterable<Buffer> | undefined;
     if (!body || typeof body !== 'object' || !(Symbol.asyncIterator in body)) throw new HttpError('unsupported-media-type', 'send the CSV as text/csv');

@@ -29,6 +29,13 @@ export interface AuditEntry {
   personName?: string;
   /** The institution-level Patients the access reached. */
   patientKeys?: string[];
+  /**
+   * Every person a search (or a write) reached, each with its institution-level Patients (issue 10): one Patient
+   * entity per person, so that each one's "who viewed me" (`AuditEvent?patient=Patient/<person>`) lists it.
+   */
+  persons?: Array<{ personId: string; patientKeys: string[] }>;
+  /** A write (action C/U/D): the resource and the version it replaced and the version it stored. */
+  written?: { reference: string; before?: number; after?: number };
   /** v3-ActReason purpose of use. */
   purpose: string;
   /** Stated reason (break-the-glass). */
@@ -58,6 +65,29 @@ export function toAuditEvent(id: string, e: AuditEntry): AuditEvent {
   for (const key of e.patientKeys ?? []) {
     if (key === e.personId) continue;
     entity.push({ what: { reference: `Patient/${key}` }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } });
+  }
+  for (const p of e.persons ?? []) {
+    if (p.personId === e.personId) continue;
+    entity.push({
+      what: { reference: `Patient/${p.personId}` },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
+      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+    });
+    for (const key of p.patientKeys) {
+      if (key !== p.personId) entity.push({ what: { reference: `Patient/${key}` }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } });
+    }
+  }
+  if (e.written) {
+    const detail = [
+      ...(e.written.before !== undefined ? [{ type: 'versionId-before', valueString: String(e.written.before) }] : []),
+      ...(e.written.after !== undefined ? [{ type: 'versionId-after', valueString: String(e.written.after) }] : []),
+    ];
+    entity.push({
+      what: { reference: e.written.after !== undefined ? `${e.written.reference}/_history/${e.written.after}` : e.written.reference },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
+      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4', display: 'Domain Resource' },
+      ...(detail.length ? { detail } : {}),
+    });
   }
   if (e.query || e.reason) {
     entity.push({

@@ -82,9 +82,10 @@ async function writeBatch(tx: Queryable, batch: Pending[]): Promise<void> {
     const cols = extractColumns(event);
     const hash = chainHash(prev, canonicalJson(event));
     const row = {
-      id, pk: entry.personId ?? '', inst: entry.actor.institutionId ?? null, ts: event.recorded, content: event, status: event.outcome,
+      // A search's event concerns several persons: it is stored under the first (AuditEvent?patient= searches entities).
+      id, pk: entry.personId ?? entry.persons?.[0]?.personId ?? '', inst: entry.actor.institutionId ?? null, ts: event.recorded, content: event, status: event.outcome,
       identifiers: cols.identifiers, codes: cols.codes, categories: cols.categories, tokens: cols.tokens, strings: cols.strings, refs: cols.refs,
-      lo: cols.dateLo, hi: cols.dateHi, keys: entry.patientKeys ?? [], agent: entry.actor.subject, outcome: event.outcome, btg: entry.btg === true, prev, hash,
+      lo: cols.dateLo, hi: cols.dateHi, keys: [...(entry.patientKeys ?? []), ...(entry.persons ?? []).flatMap((p) => p.patientKeys)], agent: entry.actor.subject, outcome: event.outcome, btg: entry.btg === true, prev, hash,
     };
     prev = hash;
     return row;

@@ -1,7 +1,7 @@
 import type { Role } from '../fhir/context.ts';
 
 /** Roles a person's token can carry; `admin` is reserved for the platform-admin client. */
-export const PERSON_ROLES = ['operator', 'clinician', 'resident', 'manager', 'researcher', 'auditor'] as const;
+export const PERSON_ROLES = ['operator', 'clinician', 'resident', 'manager', 'researcher', 'auditor', 'exporter'] as const;
 export type PersonRole = (typeof PERSON_ROLES)[number];
 
 export function isPersonRole(role: string): role is PersonRole {
@@ -22,6 +22,8 @@ export const ROLE_SCOPES: Record<PersonRole | 'admin', string[]> = {
   manager: ['user/*.read'],
   researcher: ['user/*.read'],
   auditor: ['user/AuditEvent.read', 'user/Provenance.read'],
+  // Region-wide bulk reads (issue 10): read only; every read is audited with basis `export`.
+  exporter: ['user/*.read'],
 };
 
 /** Roles allowed on the operator API (`/admin/…`). */

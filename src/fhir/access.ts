@@ -4,8 +4,10 @@
  * (`.cruds` letters) forms, for `system/` and `user/` contexts. Later issues add their rules as `AccessRule`s in the
  * services (relationship, purpose of use, consent, break-the-glass) and audit — here, in one place.
  */
+import type { Bundle } from '@medplum/fhirtypes';
 import type { Actor, RequestContext } from './context.ts';
 import { fail, forbiddenText } from './outcomes.ts';
+import type { WriteAs, WriteResult } from './write.ts';
 
 /** FHIR interactions (https://hl7.org/fhir/R4/http.html) mapped to SMART v2 permission letters. */
 export type Interaction =
@@ -29,20 +31,60 @@ export interface AccessRequest {
 }
 
 /**
- * A further rule: return a reason string to deny, undefined to let the request through. Rules run after the scope
- * check, in order. This is the hook for relationship / purpose-of-use / consent rules and for audit.
+ * What a rule that lets a request through asks the router to enforce (issue 10): the access decision's SQL
+ * restriction and page cap for searches and history, the per-stored-row check and writer kind for writes, and the
+ * audit (and masking) of what the request returned or wrote — all applied by the router, never skipped.
  */
-export type AccessRule = (ctx: RequestContext, req: AccessRequest) => string | undefined | Promise<string | undefined>;
+export interface AccessGrant {
+  /** Searches and history: only Patient-compartment rows this institution submitted (inside the SQL). */
+  restrictInstitution?: string;
+  /** Searches: the largest page. */
+  maxCount?: number;
+  /** Writes: the writer kind and the check of every stored row the write replaces (inside its transaction). */
+  writeAs?: WriteAs;
+  /** Searches and history: runs on the Bundle before it leaves (audit of every patient in it, masking). */
+  onResult?: (bundle: Bundle) => Promise<Bundle>;
+  /** Writes: runs once they are committed (the audit of each create/update/delete). */
+  onWritten?: (written: Array<NonNullable<WriteResult['written']>>) => Promise<void>;
+}
 
-/** Throws 403 (OperationOutcome) unless the actor's scopes and every rule allow `req`. */
-export async function checkAccess(ctx: RequestContext, req: AccessRequest, rules: AccessRule[] = []): Promise<void> {
+/**
+ * A further rule: return a reason string to deny, undefined or an AccessGrant to let the request through. Rules run
+ * after the scope check, in order. This is the hook for relationship / purpose-of-use / consent rules and for audit.
+ */
+export type AccessRule = (ctx: RequestContext, req: AccessRequest) => string | undefined | AccessGrant | Promise<string | undefined | AccessGrant>;
+
+/** Throws 403 (OperationOutcome) unless the actor's scopes and every rule allow `req`; returns what they grant. */
+export async function checkAccess(ctx: RequestContext, req: AccessRequest, rules: AccessRule[] = []): Promise<AccessGrant> {
   if (!scopeAllows(ctx.actor, req.interaction, req.resourceType)) {
     fail(forbiddenText(`Scope missing: ${req.interaction} of ${req.resourceType} needs e.g. ${ctx.actor.kind}/${req.resourceType}.${LETTER[req.interaction] === 'r' || LETTER[req.interaction] === 's' ? 'read' : 'write'}`));
   }
+  const grants: AccessGrant[] = [];
   for (const rule of rules) {
-    const reason = await rule(ctx, req);
-    if (reason) fail(forbiddenText(reason));
+    const answer = await rule(ctx, req);
+    if (typeof answer === 'string' && answer) fail(forbiddenText(answer));
+    if (answer && typeof answer === 'object') grants.push(answer);
   }
+  return mergeGrants(grants);
+}
+
+/** Several rules' grants as one: every restriction and every hook applies. */
+export function mergeGrants(grants: AccessGrant[]): AccessGrant {
+  if (grants.length <= 1) return grants[0] ?? {};
+  const restricts = [...new Set(grants.map((g) => g.restrictInstitution).filter((x) => x !== undefined))];
+  // Two rules restricting to different institutions leave nothing: no institution id is ''.
+  const restrictInstitution = restricts.length > 1 ? '' : restricts[0];
+  const caps = grants.map((g) => g.maxCount).filter((x) => x !== undefined);
+  const checks = grants.map((g) => g.writeAs?.checkStored).filter((x) => x !== undefined);
+  const results = grants.map((g) => g.onResult).filter((x) => x !== undefined);
+  const writes = grants.map((g) => g.onWritten).filter((x) => x !== undefined);
+  return {
+    restrictInstitution,
+    maxCount: caps.length ? Math.min(...caps) : undefined,
+    writeAs: { userWritten: grants.some((g) => g.writeAs?.userWritten), checkStored: checks.length ? (row) => checks.forEach((c) => c(row)) : undefined },
+    onResult: results.length ? async (b) => { for (const f of results) b = await f(b); return b; } : undefined,
+    onWritten: writes.length ? async (w) => { for (const f of writes) await f(w); } : undefined,
+  };
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import { checkAccess, type Interaction } from './access.ts';
+import { checkAccess, mergeGrants, type AccessGrant, type Interaction } from './access.ts';
 import type { FhirRequest, FhirResponse, RequestContext } from './context.ts';
 import { r4 } from './definitions.ts';
 import { badRequest, fail, OperationOutcomeError, outcomeStatus, toOutcome } from './outcomes.ts';
@@ -37,6 +37,8 @@ interface Entry {
   /** Conditional delete that matched nothing. */
   skip?: boolean;
   result?: WriteResult;
+  /** What the access rules granted this entry (its write's audit). */
+  grant?: AccessGrant;
 }
 
 const ORDER = { DELETE: 0, POST: 1, PUT: 2, GET: 3 } as const;
@@ -73,7 +75,9 @@ async function batch(entries: BundleEntry[], ctx: RequestContext, services: Fhir
 
 async function transaction(entries: Entry[], ctx: RequestContext, services: FhirServices, handle: Handler): Promise<Bundle> {
   const interaction: Record<Entry['method'], Interaction> = { GET: 'read', POST: 'create', PUT: 'update', DELETE: 'delete' };
-  for (const e of entries) await checkAccess(ctx, { interaction: interaction[e.method], resourceType: e.type, id: e.id, resource: e.resource }, services.accessRules);
+  for (const e of entries) e.grant = await checkAccess(ctx, { interaction: interaction[e.method], resourceType: e.type, id: e.id, resource: e.resource }, services.accessRules);
+  // Every write entry's stored-row check runs on every row the transaction replaces (conditional targets included).
+  const grant = mergeGrants(entries.flatMap((e) => (e.method !== 'GET' && e.grant ? [{ writeAs: e.grant.writeAs }] : [])));
   const fullUrls = new Set<string>();
   for (const e of entries) {
     if (!e.fullUrl) continue;
@@ -154,7 +158,7 @@ async function transaction(entries: Entry[], ctx: RequestContext, services: Fhir
       });
       opEntries.push(e);
     }
-    const results = await atEntryAsync(opEntries, () => applyWrites(tx, ops, repo.clock(), ctx.actor.institutionId));
+    const results = await atEntryAsync(opEntries, () => applyWrites(tx, ops, repo.clock(), ctx.actor.institutionId, grant.writeAs));
     opEntries.forEach((e, i) => (e.result = results[i]));
     // Conditional creates that matched answer with the resource they matched (stored before, or earlier in this bundle).
     const written = new Map(opEntries.filter((e) => e.result?.resource).map((e) => [`${e.type}/${e.targetId}`, e.result as WriteResult]));
@@ -164,6 +168,8 @@ async function transaction(entries: Entry[], ctx: RequestContext, services: Fhir
       e.result = { resource, status: 200 };
     }
   });
+  // Audited together: the audit log commits what is queued at once.
+  await Promise.all(entries.map((e) => (e.result?.written && !e.matched ? e.grant?.onWritten?.([e.result.written]) : undefined)));
   const out: BundleEntry[] = [];
   for (const e of entries) {
     if (e.method === 'GET') {

@@ -1,7 +1,10 @@
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 
-/** The roles a person's token can carry (issue 2); institutions act as `system`. */
-export type Role = 'operator' | 'clinician' | 'resident' | 'manager' | 'researcher' | 'auditor' | 'admin';
+/**
+ * The roles a person's token can carry (issue 2); institutions act as `system`. `exporter` (issue 10): region-wide
+ * bulk reads and system-wide history — the explicit, audited export role (src/access/decide-request.ts).
+ */
+export type Role = 'operator' | 'clinician' | 'resident' | 'manager' | 'researcher' | 'auditor' | 'exporter' | 'admin';
 
 /**
  * Who is asking. Built by the auth layer from a verified token and passed into every domain call, so that access

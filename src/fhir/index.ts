@@ -7,7 +7,7 @@ export { createFhirServices, type FhirServices, type OperationHandler, type Oper
 export { handleFhirRequest, versionHeaders } from './router.ts';
 export { buildCapabilityStatement } from './capability.ts';
 export { outcomeStatus, toOutcome } from './outcomes.ts';
-export { checkAccess, scopeAllows, type AccessRequest, type AccessRule, type Interaction } from './access.ts';
+export { checkAccess, mergeGrants, scopeAllows, type AccessGrant, type AccessRequest, type AccessRule, type Interaction } from './access.ts';
 export { FhirRepository, type Clock, type WriteContext, type WriteOutcome } from './repository.ts';
 export { validateIncoming } from './validate.ts';
 export { extractColumns, parseReference, patientKeyOf } from './extract.ts';

@@ -11,19 +11,22 @@ import { findIds, findIdsMany, searchBundle, type SearchOptions } from './search
 import { parseSearch } from './search-parse.ts';
 import { historyTableFor, tableFor } from './tables.ts';
 import { validateIncoming } from './validate.ts';
-import { applyWrites, type WriteResult } from './write.ts';
+import { applyWrites, type WriteAs, type WriteResult } from './write.ts';
 
 export type Clock = () => Date;
 
-/** Who is writing: the submitting institution is stored on every version. */
+/** Who is writing: the submitting institution is stored on every version; `as`: the access rules' part (write.ts). */
 export interface WriteContext {
   institutionId?: string;
+  as?: WriteAs;
 }
 
 export interface WriteOutcome {
   resource: Resource;
   /** True when a new resource was created (201), false for an update or an existing conditional match (200). */
   created: boolean;
+  /** What was stored (absent when a conditional create matched): for the audit of writes. */
+  written?: WriteResult['written'];
 }
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -71,8 +74,8 @@ export class FhirRepository {
         const existing = await this.conditionalMatch(tx, resource.resourceType, options.ifNoneExist);
         if (existing) return { resource: await this.read(resource.resourceType, existing, tx), created: false };
       }
-      const [r] = await applyWrites(tx, [{ method: 'create', resourceType: resource.resourceType, id: randomUUID(), resource }], this.clock(), ctx.institutionId);
-      return { resource: r.resource as Resource, created: true };
+      const [r] = await applyWrites(tx, [{ method: 'create', resourceType: resource.resourceType, id: randomUUID(), resource }], this.clock(), ctx.institutionId, ctx.as);
+      return { resource: r.resource as Resource, created: true, written: r.written };
     });
   }
 
@@ -83,7 +86,7 @@ export class FhirRepository {
     if (resource.id !== undefined && resource.id !== id) fail(badRequest(`Resource id "${resource.id}" does not match the URL id "${id}"`, `${resourceType}.id`));
     const ifMatch = parseIfMatch(options.ifMatch);
     const [r] = await this.db.transaction((tx) =>
-      applyWrites(tx, [{ method: 'update', resourceType, id, resource, ifMatch }], this.clock(), ctx.institutionId),
+      applyWrites(tx, [{ method: 'update', resourceType, id, resource, ifMatch }], this.clock(), ctx.institutionId, ctx.as),
     );
     return outcomeOf(r);
   }
@@ -94,14 +97,15 @@ export class FhirRepository {
     return this.db.transaction(async (tx) => {
       const id = (await this.conditionalMatch(tx, resourceType, query)) ?? resource.id ?? randomUUID();
       if (resource.id !== undefined && resource.id !== id) fail(badRequest(`Resource id "${resource.id}" does not match the resource the condition found`, `${resourceType}.id`));
-      const [r] = await applyWrites(tx, [{ method: 'update', resourceType, id, resource }], this.clock(), ctx.institutionId);
+      const [r] = await applyWrites(tx, [{ method: 'update', resourceType, id, resource }], this.clock(), ctx.institutionId, ctx.as);
       return outcomeOf(r);
     });
   }
 
   /** delete: soft — a deleted version is stored, history kept, read answers 410 afterwards. Idempotent. */
-  async delete(ctx: WriteContext, resourceType: string, id: string): Promise<void> {
-    await this.db.transaction((tx) => applyWrites(tx, [{ method: 'delete', resourceType, id }], this.clock(), ctx.institutionId));
+  async delete(ctx: WriteContext, resourceType: string, id: string): Promise<WriteResult> {
+    const [r] = await this.db.transaction((tx) => applyWrites(tx, [{ method: 'delete', resourceType, id }], this.clock(), ctx.institutionId, ctx.as));
+    return r;
   }
 
   /**
@@ -136,6 +140,9 @@ export class FhirRepository {
   /** search: a searchset Bundle. */
   async search(resourceType: string, query: Array<[string, string]>, opts: SearchOptions & { lenient?: boolean }): Promise<Bundle> {
     const req = parseSearch(resourceType, query, opts.lenient);
+    // The access decision's restriction and cap go into the query itself, so paging links and totals stay right.
+    if (opts.restrictInstitution !== undefined && tableFor(resourceType) === 'fhir_resource') req.institutionId = opts.restrictInstitution;
+    if (opts.maxCount !== undefined) req.count = Math.min(req.count, opts.maxCount);
     return searchBundle(this.db, req, query, opts);
   }
 
@@ -143,7 +150,9 @@ export class FhirRepository {
    * history (https://hl7.org/fhir/R4/http.html#history) of one resource, of a type, or of everything: newest first.
    * Deleted versions appear as DELETE entries without a resource.
    */
-  async history(resourceType: string | undefined, id: string | undefined, query: Array<[string, string]>, baseUrl: string): Promise<Bundle> {
+  async history(
+    resourceType: string | undefined, id: string | undefined, query: Array<[string, string]>, baseUrl: string, opts: { restrictInstitution?: string } = {},
+  ): Promise<Bundle> {
     const params = new Map(query);
     const count = Math.min(Number(params.get('_count') ?? 100) || 100, 1000);
     const offset = Math.max(Number(params.get('_offset') ?? 0) || 0, 0);
@@ -152,6 +161,7 @@ export class FhirRepository {
     const where: string[] = [];
     if (resourceType) where.push(`resource_type = $${args.push(resourceType)}`);
     if (id) where.push(`id = $${args.push(id)}`);
+    if (opts.restrictInstitution !== undefined) where.push(`institution_id = $${args.push(opts.restrictInstitution)}`);
     if (since) {
       if (Number.isNaN(Date.parse(since))) fail(badRequest(`Invalid _since "${since}"`, '_since'));
       where.push(`last_updated >= $${args.push(since)}::timestamptz`);
@@ -202,5 +212,5 @@ export function parseIfMatch(header: string | undefined): number | undefined {
 }
 
 function outcomeOf(r: WriteResult): WriteOutcome {
-  return { resource: r.resource as Resource, created: r.status === 201 };
+  return { resource: r.resource as Resource, created: r.status === 201, written: r.written };
 }

@@ -4,13 +4,15 @@
  * `resource` is undefined the outcome itself is the body, or none for 204-like answers).
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { checkAccess, scopeAllows, type Interaction } from './access.ts';
+import type { Bundle } from '@medplum/fhirtypes';
+import { checkAccess, scopeAllows, type AccessGrant, type Interaction } from './access.ts';
 import { processBundle } from './bundle.ts';
 import { buildCapabilityStatement } from './capability.ts';
 import type { FhirRequest, FhirResponse, RequestContext } from './context.ts';
 import { r4 } from './definitions.ts';
 import { allOk, badRequest, created, fail, notFoundText, notSupported, OperationOutcomeError, toOutcome } from './outcomes.ts';
 import type { WriteOutcome } from './repository.ts';
+import type { WriteResult } from './write.ts';
 import type { FhirServices } from './services.ts';
 
 /** Answers one FHIR request; never throws (every error becomes an OperationOutcome response). */
@@ -30,7 +32,12 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
   if (parts.length > 4) fail(notFoundText(`Unknown path ${req.path}`));
   const guard = (interaction: Interaction, resourceType: string, extra: { id?: string; resource?: unknown; query?: Array<[string, string]> } = {}) =>
     checkAccess(ctx, { interaction, resourceType, query: req.query, ...extra }, services.accessRules);
-  const writeCtx = { institutionId: ctx.actor.institutionId };
+  const writeCtx = (g: AccessGrant) => ({ institutionId: ctx.actor.institutionId, as: g.writeAs });
+  // What the access decision asked for after the fact: the audit (and masking) of results, the audit of writes.
+  const result = async (g: AccessGrant, b: Bundle) => ({ outcome: allOk, resource: g.onResult ? await g.onResult(b) : b });
+  const audited = async (g: AccessGrant, w: WriteOutcome | WriteResult) => {
+    if (w.written) await g.onWritten?.([w.written]);
+  };
 
   if (!type) {
     if (req.method === 'POST') return { outcome: allOk, resource: await processBundle(req.body, ctx, services, handleFhirRequest) };
@@ -38,8 +45,8 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
   }
   if (type === 'metadata' && req.method === 'GET') return { outcome: allOk, resource: buildCapabilityStatement(ctx.baseUrl, services) };
   if (type === '_history' && req.method === 'GET') {
-    await guard('history-system', '*');
-    return { outcome: allOk, resource: await repo.history(undefined, undefined, req.query, ctx.baseUrl) };
+    const g = await guard('history-system', '*');
+    return result(g, await repo.history(undefined, undefined, req.query, ctx.baseUrl, g));
   }
   const op = [type, id, sub].find((s) => s?.startsWith('$'));
   if (op) return operation(req, ctx, services, parts);
@@ -47,23 +54,28 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
 
   if (id === undefined) {
     switch (req.method) {
-      case 'GET':
-        await guard('search-type', type);
-        return { outcome: allOk, resource: await repo.search(type, req.query, searchOpts(req, ctx, services)) };
+      case 'GET': {
+        const g = await guard('search-type', type);
+        return result(g, await repo.search(type, req.query, { ...searchOpts(req, ctx, services), restrictInstitution: g.restrictInstitution, maxCount: g.maxCount }));
+      }
       case 'POST': {
-        await guard('create', type, { resource: req.body });
-        return written(ctx, await repo.create(writeCtx, req.body, { resourceType: type, ifNoneExist: req.headers['if-none-exist'] }), req.headers.prefer);
+        const g = await guard('create', type, { resource: req.body });
+        const w = await repo.create(writeCtx(g), req.body, { resourceType: type, ifNoneExist: req.headers['if-none-exist'] });
+        await audited(g, w);
+        return written(ctx, w, req.headers.prefer);
       }
       case 'PUT': {
         if (!req.query.length) fail(badRequest('PUT needs an id or a conditional query'));
-        await guard('update', type, { resource: req.body });
-        return written(ctx, await repo.conditionalUpdate(writeCtx, type, new URLSearchParams(req.query).toString(), req.body), req.headers.prefer);
+        const g = await guard('update', type, { resource: req.body });
+        const w = await repo.conditionalUpdate(writeCtx(g), type, new URLSearchParams(req.query).toString(), req.body);
+        await audited(g, w);
+        return written(ctx, w, req.headers.prefer);
       }
       case 'DELETE': {
         if (!req.query.length) fail(badRequest('DELETE needs an id or a conditional query'));
-        await guard('delete', type);
+        const g = await guard('delete', type);
         const match = await repo.db.transaction((tx) => repo.conditionalMatch(tx, type, new URLSearchParams(req.query).toString()));
-        if (match) await repo.delete(writeCtx, type, match);
+        if (match) await audited(g, await repo.delete(writeCtx(g), type, match));
         return { outcome: allOk };
       }
       default:
@@ -72,17 +84,17 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
   }
   if (id === '_search' && req.method === 'POST') {
     const query = [...req.query, ...formParams(req.body)];
-    await guard('search-type', type, { query });
-    return { outcome: allOk, resource: await repo.search(type, query, searchOpts(req, ctx, services)) };
+    const g = await guard('search-type', type, { query });
+    return result(g, await repo.search(type, query, { ...searchOpts(req, ctx, services), restrictInstitution: g.restrictInstitution, maxCount: g.maxCount }));
   }
   if (id === '_history' && req.method === 'GET') {
-    await guard('history-type', type);
-    return { outcome: allOk, resource: await repo.history(type, undefined, req.query, ctx.baseUrl) };
+    const g = await guard('history-type', type);
+    return result(g, await repo.history(type, undefined, req.query, ctx.baseUrl, g));
   }
   if (sub === '_history' && req.method === 'GET') {
     if (vid === undefined) {
-      await guard('history-instance', type, { id });
-      return { outcome: allOk, resource: await repo.history(type, id, req.query, ctx.baseUrl) };
+      const g = await guard('history-instance', type, { id });
+      return result(g, await repo.history(type, id, req.query, ctx.baseUrl, g));
     }
     await guard('vread', type, { id });
     return found(await repo.vread(type, id, vid));
@@ -92,13 +104,17 @@ async function route(req: FhirRequest, ctx: RequestContext, services: FhirServic
     case 'GET':
       await guard('read', type, { id });
       return found(await repo.read(type, id));
-    case 'PUT':
-      await guard('update', type, { id, resource: req.body });
-      return written(ctx, await repo.update(writeCtx, type, id, req.body, { ifMatch: req.headers['if-match'] }), req.headers.prefer);
-    case 'DELETE':
-      await guard('delete', type, { id });
-      await repo.delete(writeCtx, type, id);
+    case 'PUT': {
+      const g = await guard('update', type, { id, resource: req.body });
+      const w = await repo.update(writeCtx(g), type, id, req.body, { ifMatch: req.headers['if-match'] });
+      await audited(g, w);
+      return written(ctx, w, req.headers.prefer);
+    }
+    case 'DELETE': {
+      const g = await guard('delete', type, { id });
+      await audited(g, await repo.delete(writeCtx(g), type, id));
       return { outcome: allOk };
+    }
     default:
       fail(notSupported(`${req.method} ${type}/${id} is not supported`));
   }

@@ -53,7 +53,10 @@ export const SEARCH_PARAMS: SearchParamDef[] = [
   { code: 'link', type: 'reference', column: 'refs', description: 'Another Patient resource concerning the same person', targets: ['Patient', 'RelatedPerson'], paths: ['Patient.link.other'] },
   // The Patient a clinical resource is about
   { code: 'patient', type: 'reference', column: 'refs', description: 'The Patient the resource is about', targets: ['Patient'], patientKey: true,
-    paths: [...SUBJECT_TYPES.map((t) => `${t}.subject`), 'Immunization.patient', 'AllergyIntolerance.patient', 'Consent.patient', 'AuditEvent.entity.what'] },
+    paths: [...SUBJECT_TYPES.map((t) => `${t}.subject`), 'Immunization.patient', 'AllergyIntolerance.patient', 'Consent.patient'] },
+  // An AuditEvent is stored under one person but a search's event names every person it returned (issue 10): its
+  // `patient` is matched on any entity, through refs, so each person's "who viewed me" finds it.
+  { code: 'patient', type: 'reference', column: 'refs', description: 'A Patient (person) the event concerns, any entity', targets: ['Patient'], paths: ['AuditEvent.entity.what'] },
   { code: 'subject', type: 'reference', column: 'refs', description: 'The subject of the resource', targets: ['Patient', 'Group', 'Device', 'Location'],
     paths: SUBJECT_TYPES.map((t) => `${t}.subject`) },
   { code: 'encounter', type: 'reference', column: 'refs', description: 'The encounter of the resource', targets: ['Encounter'],

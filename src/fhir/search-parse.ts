@@ -34,6 +34,8 @@ export interface SearchRequest {
   total: boolean;
   /** `_summary=count`: only the total, no entries. */
   countOnly: boolean;
+  /** Only rows this institution submitted (an access restriction, issue 10: applied inside the SQL, not after). */
+  institutionId?: string;
 }
 
 export const DEFAULT_COUNT = 20;

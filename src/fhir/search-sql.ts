@@ -22,6 +22,7 @@ export function renderSearch(req: SearchRequest, params: unknown[] = []): SqlPar
     return `$${params.length}`;
   };
   const clauses = [`resource_type = ${p(req.resourceType)}`, 'NOT deleted'];
+  if (req.institutionId !== undefined) clauses.push(`institution_id = ${p(req.institutionId)}`);
   for (const f of req.filters) clauses.push(renderFilter(f, p));
   const order = req.sort.map((s) => `${s.column} ${s.desc ? 'DESC' : 'ASC'}${s.column === 'date_lo' ? (s.desc ? ' NULLS LAST' : ' NULLS FIRST') : ''}`);
   if (!req.sort.length) order.push('last_updated ASC');

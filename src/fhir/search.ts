@@ -16,6 +16,10 @@ export interface SearchOptions {
   baseUrl: string;
   /** Resource types the caller may read; included resources of other types are left out. */
   canRead?: (resourceType: string) => boolean;
+  /** Access restriction (issue 10): matches AND included Patient-compartment resources only of this institution. */
+  restrictInstitution?: string;
+  /** Access cap on the page size (a person's searches). */
+  maxCount?: number;
 }
 
 /** Runs a parsed search and returns its page of matches (and whether there is a next page). */
@@ -156,9 +160,10 @@ async function includes(db: Queryable, matches: Resource[], specs: IncludeSpec[]
   }
   const out: Resource[] = [];
   for (const [type, ids] of wanted) {
+    const restrict = opts.restrictInstitution !== undefined && tableFor(type) === 'fhir_resource';
     const r = await db.query<{ content: Resource }>(
-      `SELECT content FROM ${tableFor(type)} WHERE resource_type = $1 AND id = ANY($2::text[]) AND NOT deleted LIMIT ${MAX_INCLUDES}`,
-      [type, [...ids]],
+      `SELECT content FROM ${tableFor(type)} WHERE resource_type = $1 AND id = ANY($2::text[]) AND NOT deleted${restrict ? ' AND institution_id = $3' : ''} LIMIT ${MAX_INCLUDES}`,
+      restrict ? [type, [...ids], opts.restrictInstitution] : [type, [...ids]],
     );
     out.push(...r.rows.map((x) => x.content));
   }
@@ -170,10 +175,11 @@ async function revincludes(db: Queryable, matches: Resource[], specs: IncludeSpe
   for (const spec of specs) {
     if (!matches.length || (opts.canRead && !opts.canRead(spec.sourceType))) continue;
     const refs = matches.map((m) => `${spec.param}=${m.resourceType}/${m.id}`);
+    const restrict = opts.restrictInstitution !== undefined && tableFor(spec.sourceType) === 'fhir_resource';
     const r = await db.query<{ content: Resource }>(
-      `SELECT content FROM ${tableFor(spec.sourceType)} WHERE resource_type = $1 AND refs && $2::text[] AND NOT deleted
+      `SELECT content FROM ${tableFor(spec.sourceType)} WHERE resource_type = $1 AND refs && $2::text[] AND NOT deleted${restrict ? ' AND institution_id = $3' : ''}
         ORDER BY last_updated, id LIMIT ${MAX_INCLUDES}`,
-      [spec.sourceType, refs],
+      restrict ? [spec.sourceType, refs, opts.restrictInstitution] : [spec.sourceType, refs],
     );
     for (const row of r.rows) {
       const key = `${row.content.resourceType}/${row.content.id}`;

@@ -25,12 +25,32 @@ export interface WriteResult {
   resource?: Resource;
   /** 201 for a new resource (create, update-as-create), 200 otherwise, 204 for a delete. */
   status: 200 | 201 | 204;
+  /** For the audit of writes: what was written, the version it replaced and the version it stored (none: nothing). */
+  written?: { resourceType: string; id: string; patientKey: string; before?: number; after: number; deleted: boolean };
+}
+
+/** A stored row a write is about to replace, as the access check sees it. */
+export interface StoredRow {
+  resourceType: string;
+  id: string;
+  patientKey: string;
+  /** The institution that submitted it (null: none, e.g. written by an operator). */
+  institutionId: string | null;
+}
+
+/** Who writes, beyond the institution stored on every version (issue 10 access rules). */
+export interface WriteAs {
+  /** A person (not an institution's system) writes: such rows never count as care relationships. */
+  userWritten?: boolean;
+  /** Called for every stored row an update or delete replaces, inside the transaction; throws to refuse. */
+  checkStored?: (row: StoredRow) => void;
 }
 
 interface Current {
   resource_type: string;
   id: string;
   patient_key: string;
+  institution_id: string | null;
   version_id: number;
   deleted: boolean;
   content: Resource;
@@ -38,18 +58,21 @@ interface Current {
 
 const COLUMNS = `patient_key text, resource_type text, id text, version_id int, last_updated timestamptz, deleted boolean,
   institution_id text, content jsonb, status text, identifiers text[], codes text[], categories text[], tokens text[],
-  strings text[], refs text[], date_lo timestamptz, date_hi timestamptz`;
+  strings text[], refs text[], date_lo timestamptz, date_hi timestamptz, user_written boolean`;
 const NAMES = `patient_key, resource_type, id, version_id, last_updated, deleted, institution_id, content, status,
-  identifiers, codes, categories, tokens, strings, refs, date_lo, date_hi`;
-const HISTORY_NAMES = 'patient_key, resource_type, id, version_id, last_updated, deleted, institution_id, content';
+  identifiers, codes, categories, tokens, strings, refs, date_lo, date_hi, user_written`;
+const HISTORY_NAMES = 'patient_key, resource_type, id, version_id, last_updated, deleted, institution_id, content, user_written';
 
 /**
  * Applies `ops` inside the caller's transaction, in order of the array, and returns one result per op.
  * Updates and deletes lock the current rows first (SELECT … FOR UPDATE), so If-Match checks are exact under
  * concurrency. Throws 412 on a version mismatch (the caller's transaction then rolls back).
  */
-export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, institutionId: string | undefined): Promise<WriteResult[]> {
+export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, institutionId: string | undefined, as: WriteAs = {}): Promise<WriteResult[]> {
   const current = await lockCurrent(tx, ops.filter((o) => o.method !== 'create'));
+  if (as.checkStored) {
+    for (const c of current.values()) as.checkStored({ resourceType: c.resource_type, id: c.id, patientKey: c.patient_key, institutionId: c.institution_id });
+  }
   const lastUpdated = now.toISOString();
   const rows = new Map<string, Record<string, unknown>[]>();
   const replaced = new Map<string, Current[]>();
@@ -74,9 +97,9 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
       const list = replaced.get(table) ?? [];
       list.push(cur);
       replaced.set(table, list);
-      current.set(key, { ...cur, version_id: versionId, deleted: op.method === 'delete', content: resource, patient_key: cols.patientKey });
+      current.set(key, { ...cur, version_id: versionId, deleted: op.method === 'delete', content: resource, patient_key: cols.patientKey, institution_id: institutionId ?? null });
     } else {
-      current.set(key, { resource_type: op.resourceType, id: op.id, patient_key: cols.patientKey, version_id: versionId, deleted: false, content: resource });
+      current.set(key, { resource_type: op.resourceType, id: op.id, patient_key: cols.patientKey, institution_id: institutionId ?? null, version_id: versionId, deleted: false, content: resource });
     }
     const list = rows.get(table) ?? [];
     list.push({
@@ -84,10 +107,13 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
       deleted: op.method === 'delete', institution_id: institutionId ?? null, content: resource, status: cols.status,
       // Empty arrays are stored as NULL: the partial GIN indexes skip those rows (migration 0012).
       identifiers: orNull(cols.identifiers), codes: orNull(cols.codes), categories: orNull(cols.categories), tokens: orNull(cols.tokens),
-      strings: orNull(cols.strings), refs: orNull(cols.refs), date_lo: cols.dateLo, date_hi: cols.dateHi,
+      strings: orNull(cols.strings), refs: orNull(cols.refs), date_lo: cols.dateLo, date_hi: cols.dateHi, user_written: as.userWritten === true,
     });
     rows.set(table, list);
-    results.push({ resource: op.method === 'delete' ? undefined : resource, status: op.method === 'delete' ? 204 : cur && !cur.deleted ? 200 : 201 });
+    results.push({
+      resource: op.method === 'delete' ? undefined : resource, status: op.method === 'delete' ? 204 : cur && !cur.deleted ? 200 : 201,
+      written: { resourceType: op.resourceType, id: op.id, patientKey: cols.patientKey, before: live?.version_id, after: versionId, deleted: op.method === 'delete' },
+    });
   }
   for (const [table, list] of replaced) {
     await tx.query(
@@ -129,7 +155,7 @@ async function lockCurrent(tx: Queryable, ops: WriteOp[]): Promise<Map<string, C
   }
   for (const [table, list] of byTable) {
     const r = await tx.query<Current>(
-      `SELECT resource_type, id, patient_key, version_id, deleted, content FROM ${table}
+      `SELECT resource_type, id, patient_key, institution_id, version_id, deleted, content FROM ${table}
         WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
       [list.map((o) => o.resourceType), list.map((o) => o.id)],
     );

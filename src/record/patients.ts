@@ -4,7 +4,7 @@
  * identifiers MASKED and the institutions where each has a record (with the last visit there). Clinicians and
  * operators search; the search itself is audited (it reads personal data).
  */
-import { maskHealthCard, maskPhone, maskResidentId } from '../access/index.ts';
+import { decide, maskHealthCard, maskPhone, maskResidentId } from '../access/index.ts';
 import { normalizeName, normalizeResidentId } from '../empi/index.ts';
 import type { Actor } from '../fhir/context.ts';
 import { fail, forbiddenText } from '../fhir/outcomes.ts';
@@ -12,7 +12,6 @@ import type { RecordDeps } from './summary.ts';
 import type { PatientHit, PatientSearchBy, PatientSearchResult } from './summary-types.ts';
 
 const LIMIT = 50;
-const SEARCHERS = new Set(['clinician', 'operator', 'admin']);
 
 /** What `by=any` takes `q` for. */
 export function guessBy(q: string, institution?: string): Exclude<PatientSearchBy, 'any'> | 'person' {
@@ -28,7 +27,8 @@ export async function searchPatients(
   deps: RecordDeps, actor: Actor, p: { q: string; by?: PatientSearchBy; institution?: string; requestId?: string },
 ): Promise<PatientSearchResult> {
   const role = actor.role ?? '';
-  if (!SEARCHERS.has(role)) fail(forbiddenText(`The ${role || actor.kind} role may not search patients`));
+  const allowed = await decide(deps.db, actor, { kind: 'patient-search' }, { purpose: actor.purposeOfUse, now: deps.now() });
+  if (!allowed.allowed) fail(forbiddenText(allowed.text));
   const q = p.q.trim();
   if (!q) return { total: 0, hits: [] };
   const by = !p.by || p.by === 'any' ? guessBy(q, p.institution) : p.by;
@@ -69,6 +69,8 @@ export async function searchPatients(
   await deps.audit.record({
     actor, institutionName: actor.institutionId ? await deps.institutionName?.(actor.institutionId) : undefined, action: 'E', subtype: 'patient-search',
     query: `patients?by=${by}&q=${q}`, purpose: role === 'clinician' ? 'TREAT' : 'HOPERAT', outcome: 'success', recorded: deps.now(),
+    // Every person the search returned, so each one's "who viewed me" lists it (issue 10).
+    personId: pids[0], persons: pids.length > 1 ? pids.map((personId) => ({ personId, patientKeys: [] })) : undefined,
   });
   if (!pids.length) return { total, hits: [] };
   const [persons, places] = await Promise.all([

@@ -230,7 +230,7 @@ export type IngestChannel = 'fhir' | 'hl7v2' | 'csv';
 export interface Me {
   subject: string;
   name: string;
-  role: 'operator' | 'clinician' | 'resident' | 'manager' | 'researcher' | 'auditor' | 'admin';
+  role: 'operator' | 'clinician' | 'resident' | 'manager' | 'researcher' | 'auditor' | 'exporter' | 'admin';
   institution?: InstitutionRef;
   /** For residents: their own person id. */
   personId?: string;

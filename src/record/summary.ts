@@ -3,7 +3,7 @@
  * institution-level Patient the EMPI links to the person at the moment of the query — never from rewritten rows —
  * after the access rules allow it, and audited (allowed or denied) before anything is returned.
  */
-import { accessOutcome, decideRecordAccess, resolvePerson, type AccessDecision, type AccessOptions, type PersonKeys } from '../access/index.ts';
+import { accessOutcome, decide, resolvePerson, type AccessDecision, type AccessOptions, type PersonKeys } from '../access/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Actor } from '../fhir/context.ts';
 import { fail, notFoundText } from '../fhir/outcomes.ts';
@@ -43,7 +43,8 @@ export async function openRecord(
   const now = deps.now();
   const person = await resolvePerson(deps.db, personId);
   if (!person) fail(notFoundText(`Person ${personId} not found`));
-  const decision = await decideRecordAccess(deps.db, actor, person, { purpose: ask.purpose, reason: ask.reason, now, options: deps.access });
+  // A person-record question: its grant's basis is always one of the record's (AccessBasis).
+  const decision = (await decide(deps.db, actor, { kind: 'record', person }, { purpose: ask.purpose, reason: ask.reason, now, options: deps.access })) as AccessDecision;
   const institutionName = actor.institutionId ? await deps.institutionName?.(actor.institutionId) : undefined;
   const entry = {
     actor, institutionName, action: what.action ?? 'R', subtype: what.subtype, query: what.query, personId: person.personId, patientKeys: person.patientKeys,

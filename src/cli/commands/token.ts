@@ -17,7 +17,7 @@ export function register(program: Command): void {
       .command('token')
       .description("print an access token: --institution I for that institution's system token, --role R for a person's")
       .option('--institution <ref>', 'institution id, code or name')
-      .option('--role <role>', 'operator, clinician, resident, manager, researcher or auditor')
+      .option('--role <role>', 'operator, clinician, resident, manager, researcher, auditor or exporter')
       .option('--user <id>', "the person's user id (default <role>@<institution>)")
       .option('--scope <scopes>', 'narrower scopes, space-separated'),
   ).action(async (opts: Record<string, string | undefined>) => {

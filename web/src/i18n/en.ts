@@ -29,6 +29,7 @@ export const en: Record<keyof typeof zh, string> = {
   'role.resident': 'Resident',
   'role.manager': 'Manager',
   'role.researcher': 'Researcher',
+  'role.exporter': 'Data export',
   'role.auditor': 'Auditor',
   'role.admin': 'Administrator',
 

@@ -27,6 +27,7 @@ export const zh = {
   'role.resident': '居民',
   'role.manager': '卫健委管理',
   'role.researcher': '科研人员',
+  'role.exporter': '数据导出',
   'role.auditor': '安全审计员',
   'role.admin': '系统管理员',
 

@@ -51,6 +51,7 @@ const PAGES: Record<Me['role'], Array<Route['page']>> = {
   auditor: ['audit'],
   resident: ['record', 'audit'],
   researcher: [],
+  exporter: [],
   admin: ['overview', 'search', 'record', 'audit'],
 };
 
