@@ -1,6 +1,7 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AuthError, InstitutionError } from '../auth/index.ts';
+import { Unavailable } from '../store/index.ts';
 
 /**
  * The HTTP layer's error catalogue: a stable code, the HTTP status and the FHIR IssueType of each error the layer
@@ -18,6 +19,7 @@ export const HTTP_ERRORS = {
   'body-too-large': { status: 413, issue: 'too-long', text: 'Request body is too large' },
   'unsupported-media-type': { status: 415, issue: 'not-supported', text: 'Unsupported content type' },
   internal: { status: 500, issue: 'exception', text: 'Internal server error' },
+  unavailable: { status: 503, issue: 'transient', text: 'Service unavailable: try again later' },
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
@@ -55,6 +57,7 @@ function isOutcomeError(err: unknown): err is { outcome: OperationOutcome } {
 export function errorResponse(err: unknown, statusOf: (o: OperationOutcome) => number, requestId: string): [number, OperationOutcome] {
   if (err instanceof AuthError) return [err.status, err.outcome];
   if (err instanceof HttpError) return [err.statusCode, httpOutcome(err.code, err.message)];
+  if (err instanceof Unavailable) return [503, httpOutcome('unavailable', err.message)];
   if (err instanceof InstitutionError) {
     const code = err.code === 'not-found' ? 'not-found' : err.code === 'duplicate' ? 'conflict' : 'bad-request';
     return [HTTP_ERRORS[code].status, httpOutcome(code, err.message)];
@@ -78,6 +81,8 @@ export function installErrorHandlers(app: FastifyInstance, statusOf: (o: Operati
     if (status >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ status, code: outcome.id ?? outcome.issue[0]?.code }, 'request rejected');
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="healthbrain"');
+    // Nothing of the request was done: when to try again (RFC 9110 §10.2.3).
+    if (status === 503) reply.header('retry-after', String(err instanceof Unavailable ? err.retryAfterSeconds : 5));
     return reply.code(status).type('application/fhir+json; charset=utf-8').send(JSON.stringify(outcome));
   });
   app.setNotFoundHandler((request, reply) =>

@@ -94,6 +94,7 @@ describe(`ingestion HTTP routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
     assert.equal(days.reduce((s, d) => s + d.received, 0), 9);
     for (const d of days) assert.equal(d.received, d.standardized + d.quarantined + d.duplicates + d.pending);
     assert.equal(f.received, f.standardized + f.quarantined + f.duplicates);
-    assert.deepEqual(Object.keys(f).sort(), ['duplicates', 'institution_id', 'institution_name', 'last_received_at', 'quarantined', 'received', 'standardized']);
+    assert.equal(f.pending, 0);
+    assert.deepEqual(Object.keys(f).sort(), ['duplicates', 'institution_id', 'institution_name', 'last_received_at', 'pending', 'quarantined', 'received', 'standardized']);
   });
 });

@@ -5,6 +5,7 @@ import {
   addHl7Sender, CsvColumnsError, Hl7SenderError, type Hl7Sender, feedCounts, feedSummaries, ingestCsv, listHl7Senders, listQuarantine, quarantineSummary, reprocess,
 } from '../ingest/index.ts';
 import { decide } from '../access/index.ts';
+import { Hl7MessageTooLarge } from '../ingest/index.ts';
 import { authenticate, requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
@@ -13,6 +14,8 @@ import { closeIngest, ingestFor } from './ingest-runtime.ts';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 const HL7_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'text/plain', 'application/octet-stream'];
+/** Messages up to which an HL7 upload's answer also lists each ACK code in `x-hl7-ack-codes` (3 bytes each). */
+const ACK_CODES_HEADER_MAX = 1000;
 
 /**
  * The institution an upload lands as, by the access decision: an institution's system only as itself; an operator or
@@ -30,8 +33,11 @@ async function institutionOf(deps: AppDeps, request: FastifyRequest): Promise<st
 /**
  * The ingestion channels over HTTP and their operator API (issue 4). Thin: the logic is in src/ingest.
  *
- *   POST /ingest/hl7                       institution token; body: one or more HL7 v2 messages → their ACKs (CR-separated)
- *   POST /ingest/csv?table=T&file=NAME     institution token; body: a core-table CSV, streamed → {received, landed, …}
+ *   POST /ingest/hl7                       institution token; body: one or more HL7 v2 messages, streamed and landed in
+ *                                          chunks → their ACKs (CR-separated); x-hl7-ack-counts: AA=n,AR=n,AE=n (and
+ *                                          x-hl7-ack-codes, one per message, up to 1,000 messages); 503 + Retry-After
+ *                                          when the upload cannot be admitted or the server is shutting down
+ *   POST /ingest/csv?table=T&file=NAME     institution token; body: a core-table CSV, streamed → {received, landed, …}; 503 likewise
  *   GET  /ingest/units/:id                 the status URL of a landed unit (a `Prefer: respond-async` Bundle's
  *                                          Content-Location): 202 + X-Progress while queued, then 200 + the
  *                                          transaction-response, or 422 + the quarantine OperationOutcome. The sending
@@ -52,29 +58,43 @@ const senderJson = (s: Hl7Sender) => ({
 
 export function ingestRoutes(app: FastifyInstance, deps: AppDeps): void {
   const ingest = ingestFor(deps);
+  // Shutdown: uploads stop between chunks (503) and the worker after its batch while in-flight requests finish.
+  app.addHook('preClose', async () => ingest.beginShutdown());
   app.addHook('onClose', async () => closeIngest(deps));
   const preHandler = requireOperator(deps);
 
-  // HL7 bodies are bytes (GBK or UTF-8, detected per message); CSV bodies stream straight to the reader.
-  app.addContentTypeParser(HL7_TYPES, { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_r, body, done) => done(null, body));
+  // HL7 and CSV bodies stream straight to their readers (landed in chunks, read no faster than they land); HL7 bytes
+  // are GBK or UTF-8, detected per message.
+  app.addContentTypeParser(HL7_TYPES, (_r, payload, done) => done(null, payload));
   app.addContentTypeParser(['text/csv', 'application/csv'], (_r, payload, done) => done(null, payload));
+  const streamed = (body: unknown): body is AsyncIterable<Buffer> => !!body && typeof body === 'object' && Symbol.asyncIterator in body;
 
   app.post('/ingest/hl7', async (request, reply) => {
     const institutionId = await institutionOf(deps, request);
-    if (!Buffer.isBuffer(request.body)) throw new HttpError('unsupported-media-type', `send HL7 v2 as ${HL7_TYPES[0]}`);
-    const replies = await ingest.receiveHl7Http(institutionId, request.body);
-    reply.header('x-hl7-ack-codes', replies.map((r) => r.code).join(','));
+    if (!streamed(request.body)) throw new HttpError('unsupported-media-type', `send HL7 v2 as ${HL7_TYPES[0]}`);
+    let result;
+    try {
+      result = await ingest.receiveHl7Http(institutionId, request.body);
+    } catch (err) {
+      if (err instanceof Hl7MessageTooLarge) throw new HttpError('body-too-large', err.message);
+      throw err;
+    }
+    const { replies, counts } = result;
+    // Per-message codes only while the header stays small: HTTP clients refuse large headers (undici: 16 kB in all), and
+    // a whole file's codes were what made the county replay's multi-MB uploads fail. The body has every ACK (MSA-1).
+    if (replies.length <= ACK_CODES_HEADER_MAX) reply.header('x-hl7-ack-codes', replies.map((r) => r.code).join(','));
+    reply.header('x-hl7-ack-counts', Object.entries(counts).map(([code, n]) => `${code}=${n}`).join(','));
     return reply.type('x-application/hl7-v2+er7').send(Buffer.concat(replies.flatMap((r, i) => (i ? [Buffer.from('\r'), r.ack] : [r.ack]))));
   });
 
   app.post<{ Querystring: { table?: string; file?: string; institution?: string } }>('/ingest/csv', async (request) => {
     const institutionId = await institutionOf(deps, request);
-    const body = request.body as AsyncIterable<Buffer> | undefined;
-    if (!body || typeof body !== 'object' || !(Symbol.asyncIterator in body)) throw new HttpError('unsupported-media-type', 'send the CSV as text/csv');
+    const body = request.body;
+    if (!streamed(body)) throw new HttpError('unsupported-media-type', 'send the CSV as text/csv');
     try {
-      return await ingestCsv(body, {
+      return await ingest.uploads.run(() => ingestCsv(body, {
         institutionId, table: str(request.query.table), fileName: str(request.query.file), land: ingest.landBulk, concurrency: ingest.bulkConcurrency,
-      });
+      }));
     } catch (err) {
       if (err instanceof CsvColumnsError) throw new HttpError('bad-request', err.message);
       if (err instanceof Error && /core table|empty CSV/.test(err.message)) throw new HttpError('bad-request', err.message);

@@ -122,10 +122,12 @@ async function replayInstitution(serverUrl: string, host: string, mllpPort: numb
       } else {
         t.channel = 'hl7-http';
         const res = await post(`${serverUrl}/ingest/hl7`, token, 'x-application/hl7-v2+er7', readFileSync(file));
-        const codes = (res.headers.get('x-hl7-ack-codes') ?? '').split(',').filter(Boolean);
-        t.records += codes.length;
-        t.accepted += codes.filter((c) => c === 'AA').length;
-        t.refused += codes.filter((c) => c !== 'AA').length;
+        // AA=n,AR=n,AE=n (a whole file's per-message codes would not fit in a header).
+        const counts = new Map((res.headers.get('x-hl7-ack-counts') ?? '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])] as const));
+        const all = [...counts.values()].reduce((s, n) => s + n, 0);
+        t.records += all;
+        t.accepted += counts.get('AA') ?? 0;
+        t.refused += all - (counts.get('AA') ?? 0);
       }
     } else if (inst.format === 'fhir' && /\.(json|ndjson)$/i.test(file)) {
       t.files++;

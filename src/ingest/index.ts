@@ -11,7 +11,9 @@ export { acceptHl7, HL7_CONTENT_TYPE, SUPPORTED_TYPES, SUPPORTED_VERSIONS, type 
 export { splitMessages } from './hl7/frames.ts';
 export { DEFAULT_IDLE_MS, startMllpServer, type MllpServer, type MllpServerOptions, type MllpTls } from './hl7/mllp-server.ts';
 export { MllpCounters, type MllpCountersJson } from './hl7/mllp-counters.ts';
-export { createIngest, type Ingest, type IngestOptions } from './service.ts';
+export { createIngest, UPLOAD_GATE, type Ingest, type IngestOptions } from './service.ts';
+export { Turns, UploadGate, type GateOptions } from './admission.ts';
+export { hl7Chunks, Hl7MessageTooLarge, receiveHl7Upload, type Hl7UploadResult } from './hl7-upload.ts';
 export { CsvColumnsError, CSV_CONTENT_TYPE, ingestCsv, tableFor, type CsvIngestOptions, type CsvSummary } from './csv/ingest-csv.ts';
 export { parseCsvUnit, type CsvRow } from './csv/parse-unit.ts';
 export { DATE_FORMATS, detectDateFormat, parseDate } from './csv/dates.ts';

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFromStream } from 'pg-copy-streams';
+import { Unavailable } from './unavailable.ts';
 import { copyText, type Db, type Queryable, type QueryOptions, type QueryResult } from './db.ts';
 
 // Same value conventions as the PGlite engine (see db.ts).
@@ -20,7 +21,17 @@ export interface PostgresOptions {
   max?: number;
   /** Schema to use (created if missing): each test suite gets its own, like a tenant. */
   schema?: string;
+  /**
+   * How long a statement may wait for a free pool connection before it fails with `Unavailable` (503 + Retry-After
+   * over HTTP) instead of waiting without bound, ms. Default 15 s.
+   */
+  connectTimeoutMs?: number;
 }
+
+/** pg-pool's message when no connection was free within connectionTimeoutMillis (it has no code). */
+const POOL_TIMEOUT = /timeout exceeded when trying to connect/i;
+const unavailable = (err: unknown): unknown =>
+  err instanceof Error && POOL_TIMEOUT.test(err.message) ? new Unavailable('every database connection is busy: try again shortly', 2) : err;
 
 /** Opens a pooled connection to PostgreSQL at `url`. */
 export async function openPostgres(url: string, options: PostgresOptions, crypto: FieldCrypto): Promise<Db> {
@@ -38,6 +49,7 @@ export async function openPostgres(url: string, options: PostgresOptions, crypto
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
     types: typeParsers,
     ...(schema ? { options: `-c search_path=${schema},public` } : {}),
   });
@@ -48,11 +60,15 @@ function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
       // A prepared statement is named after its text, so every caller of the same SQL shares it on a connection.
-      const r = options?.prepare ? await c.query({ name: 'p' + createHash('sha1').update(sql).digest('hex').slice(0, 24), text: sql, values: params }) : await c.query(sql, params);
+      const r = await (options?.prepare ? c.query({ name: 'p' + createHash('sha1').update(sql).digest('hex').slice(0, 24), text: sql, values: params }) : c.query(sql, params)).catch((err) => {
+        throw unavailable(err);
+      });
       return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
     },
     async exec(sql: string): Promise<void> {
-      await c.query(sql);
+      await c.query(sql).catch((err) => {
+        throw unavailable(err);
+      });
     },
   };
 }
@@ -74,7 +90,9 @@ class PostgresDb implements Db {
     return this.#q.exec(sql);
   }
   async #withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#pool.connect().catch((err) => {
+      throw unavailable(err);
+    });
     try {
       return await fn(client);
     } finally {
