@@ -11,6 +11,7 @@ import {
 } from '../auth/index.ts';
 import { systemClock, type Clock, type Config } from '../config/index.ts';
 import { openDb, type Db } from '../store/index.ts';
+import { auditLogFor, checkpointFilePath } from '../audit/index.ts';
 import { buildApp } from './app.ts';
 import { lockDataDir } from './data-lock.ts';
 import type { AppDeps, FhirPort, RoutePlugin } from './deps.ts';
@@ -79,12 +80,20 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const fhir = options.fhir ?? fhirPort(fhirServices);
     const accessPolicies = options.accessPolicies ?? defaultPolicies;
     const deps: AppDeps = { config, db, logger, clock, auth, fhir, fhirServices, accessPolicies };
+    // Signed audit checkpoints (issue 10): in the table and the data directory's append-only file, every N events,
+    // every T seconds and at close; an old unkeyed chain is sealed here before the first keyed link.
+    const audit = auditLogFor(db);
+    await audit.useCheckpoints({
+      file: checkpointFilePath(config.dataDir), everyEvents: config.auditCheckpointEvents, everySeconds: config.auditCheckpointSeconds,
+      onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
+    });
     const app = await buildApp(deps, options.plugins);
     return {
       deps,
       app,
       async close() {
         await app.close();
+        await audit.stopCheckpoints();
         if (ownDb) await db.close();
         unlock();
       },

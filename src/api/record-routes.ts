@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { findInstitution } from '../auth/index.ts';
 import { grantConsent, listConsents, residentPersonId, revokeConsent } from '../access/index.ts';
-import { verifyAuditChain } from '../audit/index.ts';
 import { getRecordSummary, recordDepsFor, regionOverview, searchPatients, type Me, type PatientSearchBy } from '../record/index.ts';
 import { requireActor, requireRoles } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
@@ -22,7 +21,6 @@ const BY = new Set<PatientSearchBy>(['any', 'residentId', 'name', 'healthCard', 
  *   POST /api/consents {institution | user, end?}  → 201 Consent (resident authorization)
  *   POST /api/consents/:id/revoke                  → the revoked Consent
  *   GET  /admin/overview                           → RegionOverview (operator, manager, admin)
- *   GET  /admin/audit/verify                       → the audit hash chain check (auditor, operator, admin)
  */
 export function recordRoutes(app: FastifyInstance, deps: AppDeps): void {
   const record = recordDepsFor(deps.db, () => deps.clock.now());
@@ -79,9 +77,4 @@ export function recordRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
 
   app.get('/admin/overview', { preHandler: requireRoles(deps, ['operator', 'manager', 'admin']) }, async () => regionOverview(deps.db, deps.clock.now()));
-
-  app.get('/admin/audit/verify', { preHandler: requireRoles(deps, ['auditor', 'operator', 'admin']) }, async () => {
-    await record.audit.flushed();
-    return verifyAuditChain(deps.db);
-  });
 }

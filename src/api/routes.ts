@@ -1,4 +1,5 @@
 import { adminRoutes } from './admin-routes.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { empiRoutes } from './empi-routes.ts';
 import type { RoutePlugin } from './deps.ts';
@@ -15,4 +16,4 @@ import { webRoutes } from './web-routes.ts';
  * public index.ts, uses `requireOperator(deps)` / `requireActor(deps)` from authenticate.ts as preHandler, throws
  * HttpError / AuthError / OperationOutcomeError for errors, and may add its own content-type parsers (HL7, CSV).
  */
-export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, empiRoutes, fhirRoutes, ingestRoutes, terminologyRoutes, recordRoutes, webRoutes];
+export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, auditRoutes, empiRoutes, fhirRoutes, ingestRoutes, terminologyRoutes, recordRoutes, webRoutes];

@@ -25,6 +25,9 @@ export interface Config {
    * runs one). Undefined: the platform's default (src/api/ingest-runtime.ts).
    */
   ingestWorkers?: number;
+  /** Audit checkpoints (src/audit): one every N events and every T seconds (0: none by time); undefined: the defaults. */
+  auditCheckpointEvents?: number;
+  auditCheckpointSeconds?: number;
 }
 
 export interface ConfigInput {
@@ -57,6 +60,13 @@ function toCount(value: string | number | undefined, name: string): number | und
   return n;
 }
 
+function toWhole(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got '${value}'`);
+  return n;
+}
+
 /** Merges command-line options over environment variables over defaults. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = toPort(input.port ?? env.PORT, 'port') ?? 8080;
@@ -75,5 +85,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     bodyLimitBytes: Math.round(toPositive(env.HEALTHBRAIN_BODY_LIMIT_MB, 'HEALTHBRAIN_BODY_LIMIT_MB', 32) * 1024 * 1024),
     tokenTtlSeconds: Math.round(toPositive(env.HEALTHBRAIN_TOKEN_TTL, 'HEALTHBRAIN_TOKEN_TTL', 3600)),
     ingestWorkers: toCount(input.ingestWorkers ?? env.HEALTHBRAIN_INGEST_WORKERS, 'ingest-workers'),
+    auditCheckpointEvents: toWhole(env.HEALTHBRAIN_AUDIT_CHECKPOINT_EVENTS, 'HEALTHBRAIN_AUDIT_CHECKPOINT_EVENTS', 1),
+    auditCheckpointSeconds: toWhole(env.HEALTHBRAIN_AUDIT_CHECKPOINT_SECONDS, 'HEALTHBRAIN_AUDIT_CHECKPOINT_SECONDS', 0),
   };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerAudit } from './audit.ts';
 import { register as registerDemo } from './demo.ts';
 import { register as registerEmpi } from './empi.ts';
 import { register as registerIngest } from './ingest.ts';
@@ -13,6 +14,7 @@ import { register as registerToken } from './token.ts';
  * heavy dependencies lazily inside the action so that `--help` stays fast. One line per module, sorted.
  */
 export function registerCommands(program: Command): void {
+  registerAudit(program);
   registerDemo(program);
   registerEmpi(program);
   registerIngest(program);
