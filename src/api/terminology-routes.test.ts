@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import iconv from 'iconv-lite';
 import { csvInput, asLanded } from '../standardize/test-support.ts';
@@ -48,5 +49,21 @@ describe(`terminology operator routes on ${process.env.DATABASE_URL ? 'PostgreSQ
     const look = await get('/admin/terminology/lookup?system=icd-10&code=I10.x00x003');
     assert.equal(look.json().display, '高血压1级');
     assert.equal((await get('/admin/terminology/unmapped', inst.token)).statusCode, 403);
+  });
+
+  it('imports a publisher\'s distribution file streamed as application/octet-stream, which the standardizer uses at once; refuses an unknown format or a broken file with 400', async () => {
+    const post = (url: string, payload: Buffer, token = admin) => p.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, payload });
+    const loinc = readFileSync(new URL('../terminology/testdata/Loinc.csv', import.meta.url));
+    const res = await post('/admin/terminology/import/loinc', loinc);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual([res.json().concepts, res.json().version], [4, '2.74']);
+    const look = await get(`/admin/terminology/lookup?system=loinc&code=18262-6`);
+    assert.equal(look.json().display, 'Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay');
+    const services = await standardizationFor(p.deps).services(p.deps.db);
+    assert.ok(services.terminology.lookup('http://loinc.org', '18262-6'), 'the running standardizer\'s tables were reloaded');
+    assert.equal((await post('/admin/terminology/import/snomed', loinc)).statusCode, 400);
+    const broken = await post('/admin/terminology/import/loinc', Buffer.from('"LOINC_NUM","LONG_COMMON_NAME"\n"72514-3,"unterminated\n'));
+    assert.equal(broken.statusCode, 400, broken.body);
+    assert.equal((await post('/admin/terminology/import/loinc', loinc, inst.token)).statusCode, 403);
   });
 });

@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { findInstitution } from '../auth/index.ts';
-import { confirmMapping, exportConceptMap, importTerminologyCsv, listUnmapped, resolveSystem } from '../terminology/index.ts';
+import { confirmMapping, exportConceptMap, importFormat, importTerminologyCsv, IMPORT_FORMATS, listUnmapped, resolveSystem, type ImportFormat } from '../terminology/index.ts';
 import { requireOperator } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
@@ -18,6 +19,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
  *   GET  /admin/terminology/unmapped?institution=&limit=   local codes without a map, with top-3 suggestions
  *   POST /admin/terminology/confirm {institution, localSystem, localCode, targetCode, targetSystem?} → {requeued}
  *   POST /admin/terminology/import?system=S  (text/csv body: code,display[,parent])       → {imported}
+ *   POST /admin/terminology/import/:format?version=V[&system=S]  (loinc | icd10 | snomed-icd10-map | rxnorm; the
+ *        publisher's file as application/octet-stream, streamed into the importer)           → ImportResult
  *   GET  /admin/terminology/conceptmap?institution=I                                       → FHIR ConceptMap
  *   GET  /admin/terminology/lookup?system=S&code=C                                         → concept
  */
@@ -25,6 +28,27 @@ export function terminologyRoutes(app: FastifyInstance, deps: AppDeps): void {
   const preHandler = requireOperator(deps);
   const runtime = standardizationFor(deps);
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer', bodyLimit: 512 * 1024 * 1024 }, (_r, body, done) => done(null, body));
+  // A publisher's distribution file (LOINC's ~100 MB Loinc.csv, RXNCONSO.RRF): the request stream itself, never buffered.
+  app.addContentTypeParser('application/octet-stream', (_r, payload, done) => done(null, payload));
+
+  app.post<{ Params: { format: string }; Querystring: { version?: string; system?: string } }>('/admin/terminology/import/:format', { preHandler }, async (request) => {
+    const format = request.params.format as ImportFormat;
+    if (!IMPORT_FORMATS.includes(format)) throw new HttpError('bad-request', `format must be one of ${IMPORT_FORMATS.join(', ')}`);
+    const body = request.body;
+    const input = body instanceof Readable ? body : Buffer.isBuffer(body) ? Readable.from([body]) : undefined;
+    if (!input) throw new HttpError('unsupported-media-type', 'send the file as application/octet-stream');
+    const services = await runtime.services(deps.db);
+    const system = str(request.query.system);
+    try {
+      const r = await importFormat(deps.db, format, input, { version: str(request.query.version), system: system ? resolveSystem(system) : undefined });
+      await services.terminology.reload(deps.db);
+      return r;
+    } catch (err) {
+      // A file that is not what the format says (csv-parse's CSV_* errors): the sender's to fix, not a server error.
+      if (err instanceof Error && /^CSV_/.test(String((err as { code?: unknown }).code ?? ''))) throw new HttpError('bad-request', `${format}: ${err.message}`);
+      throw err;
+    }
+  });
 
   app.get<{ Querystring: { institution?: string; limit?: string } }>('/admin/terminology/unmapped', { preHandler }, async (request) => {
     const ref = str(request.query.institution);

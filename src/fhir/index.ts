@@ -11,4 +11,5 @@ export { checkAccess, mergeGrants, scopeAllows, type AccessGrant, type AccessReq
 export { FhirRepository, type Clock, type WriteContext, type WriteOutcome } from './repository.ts';
 export { validateIncoming } from './validate.ts';
 export { extractColumns, parseReference, patientKeyOf } from './extract.ts';
+export { cryptoOf, isProtectedIdentifier, openResource } from './protect.ts';
 export { tableFor } from './tables.ts';

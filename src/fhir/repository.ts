@@ -8,6 +8,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../store/index.ts';
 import { badRequest, fail, gone, notFoundText, precondition } from './outcomes.ts';
 import { findIds, findIdsMany, searchBundle, type SearchOptions } from './search.ts';
+import { openResource } from './protect.ts';
 import { parseSearch } from './search-parse.ts';
 import { historyTableFor, tableFor } from './tables.ts';
 import { validateIncoming } from './validate.ts';
@@ -49,7 +50,7 @@ export class FhirRepository {
     const row = r.rows[0];
     if (!row) fail(notFoundText(`${resourceType}/${id} not found`));
     if (row.deleted) fail(gone);
-    return row.content;
+    return openResource(this.db.crypto, row.content);
   }
 
   /** vread: one version; 404 when unknown, 410 when that version is a deletion. */
@@ -63,7 +64,7 @@ export class FhirRepository {
     const row = r.rows[0];
     if (!row) fail(notFoundText(`${resourceType}/${id}/_history/${versionId} not found`));
     if (row.deleted) fail(gone);
-    return row.content;
+    return openResource(this.db.crypto, row.content);
   }
 
   /** create: a server-assigned UUID id; with `ifNoneExist`, a conditional create (0 → create, 1 → it, >1 → 412). */
@@ -183,7 +184,7 @@ export class FhirRepository {
     const link = [{ relation: 'self', url: page(offset) }, ...(hasNext ? [{ relation: 'next', url: page(offset + count) }] : [])];
     const entry: BundleEntry[] = rows.map((row) => ({
       fullUrl: `${baseUrl}/${row.resource_type}/${row.id}`,
-      ...(row.deleted ? {} : { resource: row.content }),
+      ...(row.deleted ? {} : { resource: openResource(this.db.crypto, row.content) }),
       request: {
         method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT',
         url: row.version_id === 1 && !row.deleted ? row.resource_type : `${row.resource_type}/${row.id}`,

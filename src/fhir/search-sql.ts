@@ -5,7 +5,9 @@
  */
 import { extractColumnsPrefix, tableFor } from './tables.ts';
 import { MAX_PREFIX, normalizeString, precisionRange } from './extract.ts';
+import type { FieldCrypto } from '../crypto/index.ts';
 import { badRequest, fail } from './outcomes.ts';
+import { searchForms } from './protect.ts';
 import { parseDateValue, type Filter, type SearchRequest } from './search-parse.ts';
 
 export interface SqlParts {
@@ -15,22 +17,25 @@ export interface SqlParts {
   orderBy: string;
 }
 
-/** WHERE and ORDER BY of a search; placeholders continue after `params` (several searches can share a statement). */
-export function renderSearch(req: SearchRequest, params: unknown[] = []): SqlParts {
+/**
+ * WHERE and ORDER BY of a search; placeholders continue after `params` (several searches can share a statement).
+ * `crypto`: the database's, to match protected identifiers and phones by their blind indexes (protect.ts).
+ */
+export function renderSearch(req: SearchRequest, params: unknown[] = [], crypto?: FieldCrypto): SqlParts {
   const p = (v: unknown): string => {
     params.push(v);
     return `$${params.length}`;
   };
   const clauses = [`resource_type = ${p(req.resourceType)}`, 'NOT deleted'];
   if (req.institutionId !== undefined) clauses.push(`institution_id = ${p(req.institutionId)}`);
-  for (const f of req.filters) clauses.push(renderFilter(f, p));
+  for (const f of req.filters) clauses.push(renderFilter(f, p, crypto));
   const order = req.sort.map((s) => `${s.column} ${s.desc ? 'DESC' : 'ASC'}${s.column === 'date_lo' ? (s.desc ? ' NULLS LAST' : ' NULLS FIRST') : ''}`);
   if (!req.sort.length) order.push('last_updated ASC');
   order.push('id ASC'); // tie-break: pages never overlap or skip
   return { table: tableFor(req.resourceType), where: clauses.join(' AND '), params, orderBy: order.join(', ') };
 }
 
-function renderFilter(f: Filter, p: (v: unknown) => string): string {
+function renderFilter(f: Filter, p: (v: unknown) => string, crypto: FieldCrypto | undefined): string {
   if (f.code === '_id') {
     const c = `id = ANY(${p(f.values)}::text[])`;
     return f.modifier === 'not' ? `NOT (${c})` : c;
@@ -52,7 +57,7 @@ function renderFilter(f: Filter, p: (v: unknown) => string): string {
       const systemOnly: string[] = [];
       for (const v of f.values) {
         if (v.endsWith('|')) systemOnly.push(prefix + v);
-        else exact.push(prefix + (v.startsWith('|') ? v.slice(1) : v));
+        else for (const form of searchForms(crypto, param.code, v.startsWith('|') ? v.slice(1) : v)) exact.push(prefix + form);
       }
       const parts: string[] = [];
       if (exact.length) parts.push(`${column} && ${p(exact)}::text[]`);

@@ -6,6 +6,7 @@
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/index.ts';
 import { parseSearch, type Filter, type IncludeSpec, type SearchRequest } from './search-parse.ts';
+import { cryptoOf, openResource, searchForms } from './protect.ts';
 import { renderSearch } from './search-sql.ts';
 import { extractColumnsPrefix, tableFor } from './tables.ts';
 
@@ -24,7 +25,7 @@ export interface SearchOptions {
 
 /** Runs a parsed search and returns its page of matches (and whether there is a next page). */
 export async function findMatches(db: Queryable, req: SearchRequest): Promise<{ resources: Resource[]; hasNext: boolean }> {
-  const { table, where, params, orderBy } = renderSearch(req);
+  const { table, where, params, orderBy } = renderSearch(req, [], cryptoOf(db));
   const limit = req.count + 1;
   // With ORDER BY … LIMIT the planner likes to walk the sort index and filter, which is a disaster when the filter is
   // an identifier matching one row among millions. When a filter is known to be selective, find the matches first
@@ -34,7 +35,8 @@ export async function findMatches(db: Queryable, req: SearchRequest): Promise<{ 
        SELECT content FROM m ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${req.offset}`
     : `SELECT content FROM ${table} WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${req.offset}`;
   const r = await db.query<{ content: Resource }>(sql, params);
-  const resources = r.rows.map((x) => x.content);
+  const crypto = cryptoOf(db);
+  const resources = r.rows.map((x) => openResource(crypto, x.content));
   const hasNext = resources.length > req.count;
   return { resources: hasNext ? resources.slice(0, req.count) : resources, hasNext };
 }
@@ -52,7 +54,7 @@ export async function findIds(db: Queryable, resourceType: string, query: string
   req.count = limit;
   req.offset = 0;
   req.sort = [];
-  const { table, where, params } = renderSearch(req);
+  const { table, where, params } = renderSearch(req, [], cryptoOf(db));
   const r = await db.query<{ id: string }>(`SELECT id FROM ${table} WHERE ${where} LIMIT ${limit}`, params);
   return r.rows.map((x) => x.id);
 }
@@ -65,7 +67,7 @@ export async function findIds(db: Queryable, resourceType: string, query: string
  */
 export async function findIdsMany(db: Queryable, queries: Array<{ resourceType: string; query: string }>, limit = 2): Promise<string[][]> {
   const out: string[][] = queries.map(() => []);
-  const groups = new Map<string, { resourceType: string; column: string; items: Array<{ i: number; value: string }> }>();
+  const groups = new Map<string, { resourceType: string; column: string; items: Array<{ i: number; values: string[] }> }>();
   for (const [i, q] of queries.entries()) {
     const req = parseSearch(q.resourceType, [...new URLSearchParams(q.query)]);
     const f = req.filters.length === 1 ? req.filters[0] : undefined;
@@ -76,17 +78,18 @@ export async function findIdsMany(db: Queryable, queries: Array<{ resourceType: 
     }
     const key = `${q.resourceType}|${param.column}`;
     const g = groups.get(key) ?? { resourceType: q.resourceType, column: param.column, items: [] };
-    g.items.push({ i, value: extractColumnsPrefix(param) + f.values[0] });
+    // A protected identifier is stored as its blind index: the value's stored forms (protect.ts), any of them matches.
+    g.items.push({ i, values: searchForms(cryptoOf(db), param.code, f.values[0]).map((v) => extractColumnsPrefix(param) + v) });
     groups.set(key, g);
   }
   for (const g of groups.values()) {
     const r = await db.query<{ id: string; vals: string[] }>(
       `SELECT id, ${g.column} AS vals FROM ${tableFor(g.resourceType)} WHERE resource_type = $1 AND ${g.column} && $2::text[] AND NOT deleted`,
-      [g.resourceType, g.items.map((x) => x.value)],
+      [g.resourceType, g.items.flatMap((x) => x.values)],
     );
     for (const row of r.rows) {
       const vals = new Set(row.vals);
-      for (const item of g.items) if (vals.has(item.value) && out[item.i].length < limit) out[item.i].push(row.id);
+      for (const item of g.items) if (item.values.some((v) => vals.has(v)) && out[item.i].length < limit) out[item.i].push(row.id);
     }
   }
   return out;
@@ -97,7 +100,7 @@ export async function searchBundle(db: Queryable, req: SearchRequest, query: Arr
   const { resources, hasNext } = req.countOnly ? { resources: [], hasNext: false } : await findMatches(db, req);
   let total: number | undefined;
   if (req.total) {
-    const { table, where, params } = renderSearch(req);
+    const { table, where, params } = renderSearch(req, [], cryptoOf(db));
     total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params)).rows[0].n;
   } else if (!hasNext && req.offset === 0) total = resources.length;
   const seen = new Set(resources.map((r) => `${r.resourceType}/${r.id}`));
@@ -165,7 +168,7 @@ async function includes(db: Queryable, matches: Resource[], specs: IncludeSpec[]
       `SELECT content FROM ${tableFor(type)} WHERE resource_type = $1 AND id = ANY($2::text[]) AND NOT deleted${restrict ? ' AND institution_id = $3' : ''} LIMIT ${MAX_INCLUDES}`,
       restrict ? [type, [...ids], opts.restrictInstitution] : [type, [...ids]],
     );
-    out.push(...r.rows.map((x) => x.content));
+    out.push(...r.rows.map((x) => openResource(cryptoOf(db), x.content)));
   }
   return out;
 }
@@ -185,7 +188,7 @@ async function revincludes(db: Queryable, matches: Resource[], specs: IncludeSpe
       const key = `${row.content.resourceType}/${row.content.id}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push(row.content);
+      out.push(openResource(cryptoOf(db), row.content));
     }
   }
   return out;

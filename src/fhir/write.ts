@@ -8,6 +8,7 @@ import type { Queryable } from '../store/index.ts';
 import { extractColumns } from './extract.ts';
 import { conflict } from '@medplum/core';
 import { fail, precondition } from './outcomes.ts';
+import { cryptoOf, openResource, protectForStore } from './protect.ts';
 import { tableFor } from './tables.ts';
 
 /** One write a request asks for; `resource` is already validated and its references resolved. */
@@ -69,6 +70,7 @@ const HISTORY_NAMES = 'patient_key, resource_type, id, version_id, last_updated,
  * concurrency. Throws 412 on a version mismatch (the caller's transaction then rolls back).
  */
 export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, institutionId: string | undefined, as: WriteAs = {}): Promise<WriteResult[]> {
+  const crypto = cryptoOf(tx);
   const current = await lockCurrent(tx, ops.filter((o) => o.method !== 'create'));
   if (as.checkStored) {
     for (const c of current.values()) as.checkStored({ resourceType: c.resource_type, id: c.id, patientKey: c.patient_key, institutionId: c.institution_id });
@@ -91,7 +93,9 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
     const versionId = (cur?.version_id ?? 0) + 1;
     const base = op.method === 'delete' ? (live as Current).content : (op.resource as Resource);
     const resource = { ...base, id: op.id, meta: { ...base.meta, versionId: String(versionId), lastUpdated } } as Resource;
-    const cols = extractColumns(resource);
+    // Protected identifiers and phones: ciphertext in content, blind indexes in the search columns (protect.ts).
+    const stored = protectForStore(crypto, resource);
+    const cols = extractColumns(stored.searchable);
     const table = tableFor(op.resourceType);
     if (cur) {
       const list = replaced.get(table) ?? [];
@@ -104,7 +108,7 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], now: Date, inst
     const list = rows.get(table) ?? [];
     list.push({
       patient_key: cols.patientKey, resource_type: op.resourceType, id: op.id, version_id: versionId, last_updated: lastUpdated,
-      deleted: op.method === 'delete', institution_id: institutionId ?? null, content: resource, status: cols.status,
+      deleted: op.method === 'delete', institution_id: institutionId ?? null, content: stored.content, status: cols.status,
       // Empty arrays are stored as NULL: the partial GIN indexes skip those rows (migration 0012).
       identifiers: orNull(cols.identifiers), codes: orNull(cols.codes), categories: orNull(cols.categories), tokens: orNull(cols.tokens),
       strings: orNull(cols.strings), refs: orNull(cols.refs), date_lo: cols.dateLo, date_hi: cols.dateHi, user_written: as.userWritten === true,
@@ -159,7 +163,7 @@ async function lockCurrent(tx: Queryable, ops: WriteOp[]): Promise<Map<string, C
         WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
       [list.map((o) => o.resourceType), list.map((o) => o.id)],
     );
-    for (const row of r.rows) out.set(`${row.resource_type}/${row.id}`, row);
+    for (const row of r.rows) out.set(`${row.resource_type}/${row.id}`, { ...row, content: openResource(cryptoOf(tx), row.content) });
   }
   return out;
 }

@@ -57,7 +57,7 @@ export async function landFhirBundle(
   }
   const unit: LandedUnit = {
     id: r.id, institutionId, channel: 'fhir', contentType: FHIR_CONTENT_TYPE, encoding: 'utf-8', receivedAt: new Date(),
-    contentHash: contentHash(content), content, meta, status, attempts: 0,
+    contentHash: contentHash(db.crypto, content), content, meta, status, attempts: 0,
   };
   return { unit, duplicate: r.duplicate, status, reasons, bundleType: bundle.type === 'batch' ? 'batch' : 'transaction', entries };
 }

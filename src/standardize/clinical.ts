@@ -1,7 +1,7 @@
 import type {
   CodeableConcept, Condition, DiagnosticReport, Encounter, Immunization, MedicationRequest, Observation, Procedure, Reference,
 } from '@medplum/fhirtypes';
-import { SYSTEMS } from '../terminology/index.ts';
+import { SYSTEMS, toUcum } from '../terminology/index.ts';
 import type { PatientRef, UnitContext } from './context.ts';
 import type { ParsedDate } from './dates.ts';
 import { stableId } from './ids.ts';
@@ -86,7 +86,11 @@ export async function quantityObservation(
   }
   if (!code) return undefined;
   const mapped = ctx.terminology.lookup(SYSTEMS.loinc, code.coding![0].code!);
-  if (!mapped) return ctx.fail('unmapped-code', `LOINC ${code.coding![0].code} is not in the loaded LOINC tables`, f.element);
+  // A valid LOINC code outside the tables, or imported with no canonical unit of the platform's (issue 17): the value
+  // as sent, its unit kept as UCUM when it is UCUM.
+  if (!mapped || (mapped.properties.unit === undefined && mapped.properties.scale !== undefined && mapped.properties.category !== 'laboratory-ord')) {
+    return valueAsSent(ctx, f, code);
+  }
   if (mapped.properties.category === 'laboratory-ord') return ordinalObservation(ctx, f, code, mapped);
   if (mapped.properties.unit === undefined) return ctx.fail('unsupported-message', `LOINC ${mapped.code} is not a quantitative item`, f.element);
   const q = ctx.quantity(mapped, f.value, f.unit, f.element);
@@ -117,6 +121,29 @@ export async function quantityObservation(
       : { text: rr }];
   }
   return o;
+}
+
+/** A result kept with its value and unit as sent: a number as a Quantity (UCUM when the unit is), else text. */
+function valueAsSent(
+  ctx: UnitContext, f: { key: string; patient: PatientRef; encounter?: Reference<Encounter>; value: string | number | undefined; unit?: string; effective?: ParsedDate; element: string },
+  code: CodeableConcept,
+): Observation | undefined {
+  const text = typeof f.value === 'number' ? String(f.value) : (f.value ?? '').normalize('NFKC').trim();
+  if (!text) return ctx.fail('missing-required', `${f.element} value is empty`, f.element);
+  const unit = f.unit?.trim();
+  const ucum = unit ? toUcum(unit) : undefined;
+  const numeric = /^[-+]?(\d+\.?\d*|\.\d+)$/.test(text);
+  return {
+    ...ctx.frame('Observation', f.key),
+    status: 'final',
+    category: [{ coding: [{ system: OBS_CAT, code: 'laboratory' }] }],
+    code,
+    subject: { reference: f.patient.reference },
+    ...(f.encounter ? { encounter: f.encounter } : {}),
+    ...(f.effective ? { effectiveDateTime: f.effective.dateTime } : {}),
+    performer: [ctx.org()],
+    ...(numeric ? { valueQuantity: { value: Number(text), ...(unit ? { unit } : {}), ...(ucum ? { system: SYSTEMS.ucum, code: ucum } : {}) } } : { valueString: text }),
+  };
 }
 
 const SNOMED = 'http://snomed.info/sct';

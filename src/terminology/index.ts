@@ -10,5 +10,6 @@ export { CodeMapper, exportConceptMap, localKey, type CodeFindingKind, type Loca
 export { checkLoinc, checkSnomed, isStandardSystem, standardSystem, STANDARD_URIS, verhoeffValid } from './standard-systems.ts';
 export { confirmMapping, holdKey, holdUnit, listUnmapped, requeueUnits, type Confirmation, type UnmappedCode } from './unmapped.ts';
 export { importTerminologyCsv, decodeText, resolveSystem } from './import.ts';
+export { importFormat, IMPORT_FORMATS, type ImportFormat, type ImportResult } from './import-formats.ts';
 export { normalizeQuantity, toUcum, type NormalizedQuantity, type UnitProblem } from './units.ts';
 export { nameFeatures, nameSimilarity, normalizeName } from './similarity.ts';

@@ -24,8 +24,8 @@ interface StandardSystem {
 }
 
 const ICD10 = /^[A-Z]\d[0-9A-Z](\.[0-9A-Z]{1,4})?$/;
-// ICD-10 国家临床版 2.0 extends WHO codes with an x-suffix (I10.x00, E11.900) and may carry †/* marks.
-const ICD10CN = /^[A-Z]\d[0-9A-Z](\.[0-9A-Zx]{1,5})?[†*+]?$/;
+// ICD-10 国家临床版 2.0 extends WHO codes with an x-suffix (I10.x00, E11.900, E66.900x001) and may carry †/* marks.
+const ICD10CN = /^[A-Z]\d[0-9A-Z](\.[0-9A-Zx]{1,4}(x\d{3})?)?[†*+]?$/;
 // ICD-9-CM-3 国家临床版 3.0: 2 digits, up to 2 decimals, optional x-extension (36.0700x001).
 const ICD9CM3 = /^\d{2}(\.\d{1,2}(x\d{3})?)?$/;
 const ATC = /^[A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?$/;

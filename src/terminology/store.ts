@@ -6,15 +6,22 @@ export async function insertConcepts(
   tx: Queryable,
   rows: ConceptRow[],
   origin: 'shipped' | 'import',
-  onConflict: 'skip' | 'replace',
+  onConflict: 'skip' | 'replace' | 'merge',
 ): Promise<number> {
   let n = 0;
   for (let i = 0; i < rows.length; i += 2000) {
     const chunk = rows.slice(i, i + 2000);
+    // merge (a publisher's full release, issue 17): a concept already there keeps its display (the shipped Chinese
+    // name) and its facts, and gains the publisher's English name and properties.
     const conflict =
       onConflict === 'skip'
         ? 'DO NOTHING'
-        : `DO UPDATE SET display = EXCLUDED.display, display_en = EXCLUDED.display_en, parent = EXCLUDED.parent,
+        : onConflict === 'merge'
+          ? `DO UPDATE SET display_en = coalesce(EXCLUDED.display_en, terminology_concept.display_en),
+               parent = coalesce(terminology_concept.parent, EXCLUDED.parent), properties = EXCLUDED.properties || terminology_concept.properties
+                 || jsonb_strip_nulls(jsonb_build_object('release', EXCLUDED.properties->'release')),
+               origin = EXCLUDED.origin`
+          : `DO UPDATE SET display = EXCLUDED.display, display_en = EXCLUDED.display_en, parent = EXCLUDED.parent,
              properties = EXCLUDED.properties, origin = EXCLUDED.origin`;
     const res = await tx.query(
       `INSERT INTO terminology_concept (system, code, display, display_en, parent, properties, origin)

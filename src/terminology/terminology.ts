@@ -35,8 +35,10 @@ interface Named {
 /** Which concepts of a target system a local code of this kind may map to. */
 function eligible(kind: LocalKind, c: Concept): boolean {
   const cat = c.properties.category;
-  if (kind === 'lab') return c.system === SYSTEMS.loinc && (((cat === 'laboratory' || cat === 'vital-signs') && c.properties.unit !== undefined) || cat === 'laboratory-ord');
-  if (kind === 'panel') return c.system === SYSTEMS.loinc && (cat === 'laboratory' || cat === 'vital-signs') && c.properties.unit === undefined;
+  // An imported LOINC item has an example unit, not the platform's canonical one: still a lab item to suggest.
+  const unit = c.properties.unit ?? c.properties.exampleUnit;
+  if (kind === 'lab') return c.system === SYSTEMS.loinc && (((cat === 'laboratory' || cat === 'vital-signs') && unit !== undefined) || cat === 'laboratory-ord');
+  if (kind === 'panel') return c.system === SYSTEMS.loinc && (cat === 'laboratory' || cat === 'vital-signs') && unit === undefined;
   if (kind === 'exam') return c.system === SYSTEMS.loinc && (cat === 'imaging' || cat === 'procedure');
   return c.system === TARGET_SYSTEM[kind];
 }

@@ -55,10 +55,24 @@ export function register(program: Command): void {
 
   withGlobalOptions(
     t.command('import')
-      .description('import a licensed code table (CSV: code,display[,parent]; UTF-8 or GBK), e.g. the full ICD-10 国家临床版')
-      .requiredOption('--system <system>', 'icd-10, icd-9-cm-3, loinc, atc, vaccine … or a code-system URI')
-      .argument('<file>', 'the CSV file'),
-  ).action(async (file: string, opts: Opts) => {
+      .description(
+        'import a full code system from its publisher\'s file — `import loinc Loinc.csv`, `import icd10 icd10cm_tabular.xml|国家临床版.csv`, ' +
+        '`import snomed-icd10-map der2_iisssccRefset_ExtendedMapSnapshot_….txt`, `import rxnorm RXNCONSO.RRF` (streamed, idempotent, versioned) — ' +
+        'or a licensed table as CSV with --system (code,display[,parent]; UTF-8 or GBK)',
+      )
+      .option('--system <system>', 'for a CSV table: icd-10, icd-9-cm-3, loinc, atc, vaccine … or a code-system URI; for icd10: the system to import into')
+      .option('--version <v>', 'the release (default: what the file says — LOINC VersionLastChanged, RF2 effectiveTime, <version> — or a date in the file name, else today)')
+      .argument('<format-or-file>', 'loinc | icd10 | snomed-icd10-map | rxnorm, or the CSV file (with --system)')
+      .argument('[file]', 'the distribution file'),
+  ).action(async (formatOrFile: string, file: string | undefined, opts: Opts) => {
+    if (file !== undefined) {
+      const { importDistribution } = await import('../terminology-import.ts');
+      const r = await importDistribution(configFrom(opts as Record<string, string>), formatOrFile, file, { version: opts.version as string | undefined, system: opts.system as string | undefined });
+      console.log(`imported ${r.format} ${r.version}: ${r.concepts} concept(s), ${r.crossmaps} map(s) into ${r.system}; ${r.skipped} row(s) skipped`);
+      return;
+    }
+    if (!opts.system) throw new Error('a CSV table needs --system (or give a format: import loinc|icd10|snomed-icd10-map|rxnorm FILE)');
+    file = formatOrFile;
     const { readFile } = await import('node:fs/promises');
     const { withPlatform } = await import('../client.ts');
     const { decodeText } = await import('../../terminology/index.ts');
