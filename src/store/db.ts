@@ -25,6 +25,11 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
   /** Runs one or more statements without parameters (DDL, migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * The crypto of the database this runs on (`Db.crypto`), also on its transactions: code handed only a transaction
+   * (the EMPI inside an ingestion unit) encrypts and blind-indexes with its database's keys. Absent on bare wrappers.
+   */
+  readonly crypto?: FieldCrypto;
 }
 
 export interface Db extends Queryable {

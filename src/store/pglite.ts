@@ -69,7 +69,7 @@ class PgliteDb implements Db {
   }
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.#started++;
-    return this.#pg.transaction((tx) => fn(wrap(tx)));
+    return this.#pg.transaction((tx) => fn({ ...wrap(tx), crypto: this.crypto }));
   }
   async copyFrom(table: string, columns: string[], rows: Iterable<unknown[]>): Promise<number> {
     const { text, count } = copyLines(rows);

@@ -103,7 +103,7 @@ class PostgresDb implements Db {
     return this.#withClient(async (client) => {
       await client.query('BEGIN');
       try {
-        const result = await fn(wrap(client));
+        const result = await fn({ ...wrap(client), crypto: this.crypto });
         await client.query('COMMIT');
         return result;
       } catch (err) {
