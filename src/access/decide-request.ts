@@ -21,6 +21,11 @@
  * | exporter (person role) | everything, unmasked, audited (`export`) | unrestricted | allowed | refused |
  * | admin (platform-admin client) | everything, audited (`platform-admin`) | unrestricted | allowed | everything |
  *
+ * Identity operations ($match, $ihe-pix, PDQm, EMPI review/merge/unmerge): `{ kind: 'identity', op }` delegates to
+ * identity-operations.ts (its table: systems own-institution, operators/admin full, clinicians masked PDQ only).
+ * Admin routes: `{ kind: 'admin', area }` — operations for operators and the admin, credentials for the admin only.
+ * Ingest uploads: an institution's system only as itself; operators and the admin on a named institution's behalf.
+ *
  * AuditEvents: never written through the API; read by auditor, operator, admin, and by a resident for their own
  * person. Resources outside the Patient compartment (Organization, Practitioner …) are governed by scopes only, except
  * that writes replace only rows the writer's institution submitted. A user's page is capped at 50.
@@ -30,6 +35,7 @@ import type { Queryable } from '../store/index.ts';
 import { decideRecordAccess, DEFAULT_ACCESS_OPTIONS, type AccessAsk, type AccessDecision, type DenialCode } from './decide.ts';
 import type { AccessBasis } from '../record/summary-types.ts';
 import { residentPersonId, type PersonKeys } from './identity.ts';
+import { decideIdentityOperation, type IdentityDenialCode, type IdentityOperation, type IdentityOutput } from './identity-operations.ts';
 
 /** Largest page a person (not a system) gets from any search. */
 export const USER_MAX_COUNT = 50;
@@ -42,13 +48,16 @@ export type AccessQuestion =
   | { kind: 'history'; resourceType: string; compartment: boolean }
   | { kind: 'write'; action: 'create' | 'update' | 'delete'; resourceType: string; compartment: boolean; persons: PersonKeys[]; consentPatient?: string; storedPatientKey?: string }
   | { kind: 'operation'; name: string; resourceType?: string }
+  /** $match, $ihe-pix, PDQm, EMPI review/merge/unmerge: delegated to identity-operations.ts (its table and output levels). */
+  | { kind: 'identity'; op: IdentityOperation }
   | { kind: 'patient-search' }
   | { kind: 'ingest-upload'; institutionId?: string }
   | { kind: 'admin'; area: 'operations' | 'credentials' };
 
-export type RequestBasis = 'own-data' | 'export' | 'platform-admin' | 'patient-search' | 'audit-trail' | 'scope' | 'own-consent' | 'operator-admin';
+export type RequestBasis = 'own-data' | 'export' | 'platform-admin' | 'patient-search' | 'audit-trail' | 'scope' | 'own-consent' | 'operator-admin' | 'identity';
 
-export type RequestDenialCode = DenialCode | 'patient-required' | 'search-too-broad' | 'export-role-required' | 'not-own-data' | 'audit-trail-only';
+export type RequestDenialCode =
+  | DenialCode | IdentityDenialCode | 'patient-required' | 'search-too-broad' | 'export-role-required' | 'not-own-data' | 'audit-trail-only';
 
 export interface Grant {
   allowed: true;
@@ -64,6 +73,8 @@ export interface Grant {
   maxCount?: number;
   /** Patient search results: identifiers masked except on the Patients this institution submitted (null: on all). */
   maskExceptInstitution?: string | null;
+  /** Identity operations: the output level (identity-operations.ts). */
+  identityOutput?: IdentityOutput;
 }
 
 export interface Denial {
@@ -129,8 +140,14 @@ export async function decide(q: Queryable, actor: Actor, question: AccessQuestio
       return deny('patient-required', 'History of patient data across patients is not open to users');
 
     case 'operation':
-      // Patient/$everything decides as a record read (openRecord); identity operations decide their own rules.
+      // Patient/$everything decides as a record read (openRecord); identity operations ask `identity` below.
       return allow('scope');
+
+    case 'identity': {
+      const d = decideIdentityOperation(actor, question.op);
+      if (!d.allowed) return { allowed: false, code: d.code, text: d.text, purpose: d.purpose };
+      return { allowed: true, basis: 'identity', purpose: d.purpose, btg: false, unmasked: d.output === 'full', identityOutput: d.output };
+    }
 
     case 'read':
     case 'search':

@@ -56,7 +56,9 @@ export const DEFAULT_WORKER_LOOPS = 1;
 export async function closeIngest(deps: AppDeps): Promise<void> {
   const ingest = runtimes.get(deps);
   runtimes.delete(deps);
+  const started = Date.now();
   await ingest?.close();
+  if (ingest) deps.logger.info({ ms: Date.now() - started }, 'ingestion stopped (MLLP listener closed, worker stopped)');
 }
 
 /**

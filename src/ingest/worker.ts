@@ -95,6 +95,11 @@ export interface WorkerOptions {
   /** Poll interval when idle, ms (a landing also wakes the worker at once through `notify`). */
   idleMs?: number;
   onError?: (err: unknown) => void;
+  /**
+   * Asked before each unit of a batch: once true the batch is abandoned — its transaction rolled back whole, its units
+   * left 'landed' for the next run — so that a shutdown does not wait for a whole batch (IngestWorker.stop).
+   */
+  shouldStop?: () => boolean;
 }
 
 interface UnitRow {
@@ -132,6 +137,13 @@ export const UNIT_COLUMNS = `id, institution_id, channel, content_type, encoding
 
 /**
  * Standardizes one batch of landed units: claims up to `batchSize` units still 'landed' with FOR UPDATE SKIP LOCKED
+/** A batch given up because the worker is stopping (`shouldStop`): rolled back whole, nothing of it written. */
+export class BatchAbandoned extends Error {
+  constructor() {
+    super('standardization batch abandoned: the worker is stopping');
+  }
+}
+
  * (so several workers never take the same unit), runs the standardizer on each, and writes their resources and new
  * statuses in the SAME transaction. A crash anywhere before commit leaves the units 'landed' and nothing written; the
  * next run does them again — nothing lost, nothing doubled. Returns the number of units processed.
@@ -159,6 +171,7 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
       } catch (err) {
         await tx.exec('ROLLBACK TO SAVEPOINT batch');
         // A deadlock victim (another loop's batch locked the same rows in another order) is not a bad unit: the rollback
+        if (err instanceof BatchAbandoned) throw err; // out of the transaction: rolled back whole
         // to the savepoint released what the attempt locked, the other batch goes on, and the whole batch is tried again
         // — unit by unit, each unit's locks held until the end of the transaction in unit order, would deadlock more.
         if (isTransientConflict(err) && attempt < 4) {
@@ -193,6 +206,7 @@ async function wholeBatch(tx: Queryable, units: LandedUnit[], options: WorkerOpt
   for (const unit of units) {
     const result = await standardize(unit, tx);
     if ('resources' in result) done.push({ unit, resources: result.resources, entryRefs: result.entryRefs });
+    if (options.shouldStop?.()) throw new BatchAbandoned();
     else if (deferred) quarantined.push({ id: unit.id, reasons: result.quarantine });
     else await setStatus(tx, unit.id, 'quarantined', result.quarantine);
   }
@@ -236,6 +250,7 @@ async function unitByUnit(tx: Queryable, units: LandedUnit[], options: WorkerOpt
   for (const unit of units) {
     await tx.exec('SAVEPOINT unit');
     try {
+    if (options.shouldStop?.()) throw new BatchAbandoned();
       const q = own(tx);
       (standardize as BatchAware).beginBatch?.(q);
       const result = await standardize(unit, q);
@@ -309,10 +324,13 @@ export class IngestWorker {
   readonly #batches = new Set<Promise<number>>();
 
   constructor(db: Db, options: WorkerOptions = {}) {
+  /** The options its loops run batches with: a stop abandons the batch under way at its next unit. */
+  readonly #stoppable: WorkerOptions;
     this.#db = db;
     this.#options = options;
     this.loops = db.engine === 'pglite' ? 1 : Math.max(1, Math.floor(options.loops ?? 1));
   }
+    this.#stoppable = { ...options, shouldStop: () => this.#stopped || !!options.shouldStop?.() };
 
   start(): void {
     if (!this.#stopped) return;
@@ -337,6 +355,10 @@ export class IngestWorker {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+  /**
+   * Stops the loops: a batch under way is abandoned at its next unit (rolled back whole, its units stay 'landed' for
+   * the next start or drain), so a shutdown waits for one unit's standardization, not a batch's. Resolves once stopped.
+   */
     this.notify();
     await this.#loop;
   }
@@ -345,12 +367,12 @@ export class IngestWorker {
     while (!this.#stopped) {
       let n = 0;
       const before = this.#db.started;
-      const batch = standardizeBatch(this.#db, this.#options);
+      const batch = standardizeBatch(this.#db, this.#stoppable);
       this.#batches.add(batch);
       try {
         n = await batch;
       } catch (err) {
-        this.#options.onError?.(err);
+        if (!(err instanceof BatchAbandoned)) this.#options.onError?.(err);
       } finally {
         this.#batches.delete(batch);
       }
