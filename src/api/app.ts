@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps, RoutePlugin } from './deps.ts';
 import { HttpError, installErrorHandlers } from './errors.ts';
+import { checkForm, checkJson, checkUrl, decodeBody } from './input-guards.ts';
 import { routePlugins } from './routes.ts';
 
 // JSON in both of FHIR's spellings (R4 `application/fhir+json`, DSTU2's `application/json+fhir`), plain JSON and
@@ -28,19 +29,37 @@ export async function buildApp(deps: AppDeps, plugins: readonly RoutePlugin[] = 
   app.decorateRequest('actor', undefined);
 
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body);
-    if (!text.trim()) return done(null, undefined);
+  // Bytes, decoded in the declared charset; a body too deep or holding NUL is refused here (input-guards.ts).
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
     try {
-      done(null, JSON.parse(text));
+      text = decodeBody(body as Buffer, request.headers['content-type']);
     } catch (err) {
-      done(new HttpError('malformed-json', `Request body is not valid JSON: ${(err as Error).message}`), undefined);
+      return done(err as Error, undefined);
     }
+    if (!text.trim()) return done(null, undefined);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return done(new HttpError('malformed-json', `Request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+    try {
+      checkJson(value);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    done(null, value);
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
 
+  // NUL in a URL or a form never reaches the database (PostgreSQL refuses it in text: a 500 otherwise).
+  app.addHook('onRequest', async (request) => checkUrl(request.url));
+  app.addHook('preValidation', async (request) => {
+    if (/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) checkForm(request.body);
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -10,6 +10,7 @@ import { entryIndex, heldOutcome, onlyHeld, PatientArrivedMeanwhile, quarantineO
 import { isTransientConflict } from '../store/index.ts';
 import type { AppDeps } from './deps.ts';
 import { ingestFor } from './ingest-runtime.ts';
+import { declaredCharset } from './input-guards.ts';
 import { standardizationFor } from './standardization-runtime.ts';
 
 const RAW = Symbol('rawBody');
@@ -63,12 +64,13 @@ export async function landThenHandle(
   const bundle = req.body;
   // A Bundle of reads only carries nothing to ingest.
   if (bundle.entry?.length && bundle.entry.every((e) => e.request?.method === 'GET')) return handle(req);
+  const encoding = declaredCharset(request.headers['content-type']); // the bytes land as sent, with their charset
   if (prefersAsync(req.headers.prefer)) {
-    const landing = await landFhirBundle(deps.db, actor.institutionId, (request as WithRaw)[RAW], bundle, { respondAsync: true });
+    const landing = await landFhirBundle(deps.db, actor.institutionId, (request as WithRaw)[RAW], bundle, { respondAsync: true, encoding });
     if (landing.status === 'landed') ingestFor(deps).worker.notify();
     return accepted(statusUrl(deps, request, landing.unit.id), landing);
   }
-  const landing = await landFhirBundle(deps.db, actor.institutionId, (request as WithRaw)[RAW], bundle);
+  const landing = await landFhirBundle(deps.db, actor.institutionId, (request as WithRaw)[RAW], bundle, { encoding });
   const url = statusUrl(deps, request, landing.unit.id);
   if (landing.duplicate && landing.status !== 'landed') return duplicateAnswer(landing, url);
   const services = await standardizationFor(deps).services(deps.db);

@@ -34,7 +34,7 @@ export const RESPOND_ASYNC = { respond: 'async' } as const;
 /**
  * The FHIR channel's landing step (issue 4): an institution's transaction/batch Bundle is written verbatim to the
  * landing store BEFORE it is standardized, so that received = standardized + quarantined + duplicates holds for FHIR
- * too. `raw` is the request body as received (bytes or text); `parsed` the JSON the HTTP layer parsed. One statement
+ * too. `raw` is the request body as received (bytes, in `options.encoding`, default UTF-8; or text); `parsed` the JSON the HTTP layer parsed. One statement
  * for a new Bundle; a duplicate costs one more (its status and reasons, to answer it without processing it twice).
  * Synchronous (default): the caller then standardizes `unit` and records the verdict with `settleFhirBundle`; the
  * worker takes over a FHIR unit only if it is left 'landed' (a crash) for two minutes. `respondAsync`: the unit is
@@ -42,21 +42,23 @@ export const RESPOND_ASYNC = { respond: 'async' } as const;
  * (a crashed or running synchronous request's) is marked so too — one more statement — and then left to the worker.
  */
 export async function landFhirBundle(
-  db: Db, institutionId: string, raw: string | Uint8Array | undefined, parsed: unknown, options: { respondAsync?: boolean } = {},
+  db: Db, institutionId: string, raw: string | Uint8Array | undefined, parsed: unknown, options: { respondAsync?: boolean; encoding?: string } = {},
 ): Promise<FhirLanding> {
+  // The charset the body was sent in (`charset=gbk`): raw bytes stay as sent and are decoded in it again by the worker.
+  const encoding = typeof raw === 'object' && options.encoding ? options.encoding : 'utf-8';
   const content = raw === undefined ? Buffer.from(JSON.stringify(parsed)) : typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const bundle = parsed as Bundle;
   const entries = bundle.entry?.length ?? 0;
   const meta = { bundleType: bundle.type, entries, ...(raw === undefined ? { reserialized: true } : {}), ...(options.respondAsync ? RESPOND_ASYNC : {}) };
   const [r] = await landUnits(db, [
-    { institutionId, channel: 'fhir', contentType: FHIR_CONTENT_TYPE, encoding: 'utf-8', content, records: Math.max(1, entries), meta },
+    { institutionId, channel: 'fhir', contentType: FHIR_CONTENT_TYPE, encoding, content, records: Math.max(1, entries), meta },
   ]);
   const { status, reasons } = r.duplicate ? await fhirUnitState(db, r.id) : { status: 'landed' as const, reasons: undefined };
   if (r.duplicate && status === 'landed' && options.respondAsync) {
     await db.query(`UPDATE landed_unit SET meta = meta || $2::jsonb WHERE id = $1 AND status = 'landed'`, [r.id, JSON.stringify(RESPOND_ASYNC)]);
   }
   const unit: LandedUnit = {
-    id: r.id, institutionId, channel: 'fhir', contentType: FHIR_CONTENT_TYPE, encoding: 'utf-8', receivedAt: new Date(),
+    id: r.id, institutionId, channel: 'fhir', contentType: FHIR_CONTENT_TYPE, encoding, receivedAt: new Date(),
     contentHash: contentHash(db.crypto, content), content, meta, status, attempts: 0,
   };
   return { unit, duplicate: r.duplicate, status, reasons, bundleType: bundle.type === 'batch' ? 'batch' : 'transaction', entries };

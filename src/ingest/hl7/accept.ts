@@ -94,6 +94,10 @@ async function check(ctx: Hl7Context, bytes: Buffer): Promise<Checked> {
   if (!text.startsWith('MSH') || text.length < 9) {
     return { header: recoverHeader(text), encoding, problem: { error: HL7_ERROR.segmentSequence, reason: 'not an HL7 v2 message: it does not begin with an MSH segment', location: 'MSH^1' } };
   }
+  if (text.includes('\u0000')) {
+    // No HL7 v2 value holds NUL, and PostgreSQL cannot store it in text: refused here rather than failing later.
+    return { header: recoverHeader(text), encoding, problem: { error: HL7_ERROR.dataType, reason: 'the message holds a NUL character (0x00), which no HL7 v2 value may hold', location: 'MSH^1' } };
+  }
   const fieldSep = text[3];
   const encodingChars = text.slice(4, 8);
   if (!validDelimiters(fieldSep, encodingChars)) {

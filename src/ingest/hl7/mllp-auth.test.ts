@@ -19,6 +19,10 @@ const adt = (id: string, app: string, facility: string, msh8 = '') =>
 const frame = (text: string) => Buffer.concat([Buffer.of(0x0b), Buffer.from(text), Buffer.of(0x1c, 0x0d)]);
 const msa = (ack: string) => ack.split('\r').find((s) => s.startsWith('MSA|'))?.split('|') ?? [];
 
+/** Landed bytes as sent: the landing store may seal them at rest (SM4), unsealed when the database carries its keys. */
+const asSent = (db: Db, content: Uint8Array): Buffer =>
+  Buffer.from((db as unknown as { crypto?: { unseal(b: Uint8Array): Uint8Array } }).crypto?.unseal(content) ?? content);
+
 /** Sends framed messages on a fresh connection (plain or TLS) and collects one ACK per message. */
 function exchange(connect: () => net.Socket, texts: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -98,7 +102,7 @@ describe(`MLLP sender authentication on ${process.env.DATABASE_URL ? 'PostgreSQL
     assert.match(msa(acks[0])[3], /must carry its shared secret in MSH-8/);
     assert.match(msa(acks[1])[3], /MSH-8 does not hold the shared secret/);
     const { rows } = await db.query<{ content: Uint8Array; meta: { msh8Removed?: boolean } }>(`SELECT content, meta FROM landed_unit WHERE meta->>'controlId' = 'SEC-3'`);
-    assert.equal(Buffer.from(rows[0].content).toString(), adt('SEC-3', 'SEC', 'COUNTY-HOSP'));
+    assert.equal(asSent(db, rows[0].content).toString(), adt('SEC-3', 'SEC', 'COUNTY-HOSP'));
     assert.equal(rows[0].meta.msh8Removed, true);
     assert.deepEqual([...(await stored('SEC-1')), ...(await stored('SEC-2'))], []);
   });
