@@ -97,14 +97,17 @@ describe(`MLLP sender authentication on ${process.env.DATABASE_URL ? 'PostgreSQL
   });
 
   it('asks a sender with a shared secret for it in MSH-8 and lands its message without the secret, every other byte as sent', async () => {
-    const acks = await exchange(plain, [adt('SEC-1', 'SEC', 'COUNTY-HOSP'), adt('SEC-2', 'SEC', 'COUNTY-HOSP', 'not-the-secret-0000'), adt('SEC-3', 'SEC', 'COUNTY-HOSP', SECRET)]);
-    assert.deepEqual(acks.map((a) => msa(a).slice(1, 3)), [['AR', 'SEC-1'], ['AR', 'SEC-2'], ['AA', 'SEC-3']]);
+    const acks = await exchange(plain, [
+      adt('SEC-1', 'SEC', 'COUNTY-HOSP'), adt('SEC-2', 'SEC', 'COUNTY-HOSP', 'not-the-secret-0000'), adt('SEC-3', 'SEC', 'COUNTY-HOSP', SECRET),
+      adt('SEC-4', 'SEC', 'COUNTY-HOSP', SECRET.slice(0, -1) + 'X'), // after the right one (remembered), a near miss still fails
+    ]);
+    assert.deepEqual(acks.map((a) => msa(a).slice(1, 3)), [['AR', 'SEC-1'], ['AR', 'SEC-2'], ['AA', 'SEC-3'], ['AR', 'SEC-4']]);
     assert.match(msa(acks[0])[3], /must carry its shared secret in MSH-8/);
     assert.match(msa(acks[1])[3], /MSH-8 does not hold the shared secret/);
     const { rows } = await db.query<{ content: Uint8Array; meta: { msh8Removed?: boolean } }>(`SELECT content, meta FROM landed_unit WHERE meta->>'controlId' = 'SEC-3'`);
     assert.equal(asSent(db, rows[0].content).toString(), adt('SEC-3', 'SEC', 'COUNTY-HOSP'));
     assert.equal(rows[0].meta.msh8Removed, true);
-    assert.deepEqual([...(await stored('SEC-1')), ...(await stored('SEC-2'))], []);
+    assert.deepEqual([...(await stored('SEC-1')), ...(await stored('SEC-2')), ...(await stored('SEC-4'))], []);
   });
 
   it('binds a TLS sender to its client certificate: its own is accepted, another institution\'s facility or another certificate refused', async () => {
