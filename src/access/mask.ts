@@ -8,6 +8,27 @@ export function maskResidentId(id: string | undefined | null): string | undefine
   return id.length > 10 ? id.slice(0, 6) + '*'.repeat(id.length - 10) + id.slice(-4) : '*'.repeat(id.length);
 }
 
+/**
+ * A request's text as the audit trail keeps it (`Patient?identifier=…|330523********0011`): every identifier-like
+ * value masked — a run of 7 or more digits (resident ID, phone, card, with a trailing X), a mobile written
+ * 139-0572-1234 and a passport-shaped token (1–2 letters and 7–8 digits) — so the AuditEvents do not become the clear
+ * copy the store no longer holds. Runs inside a longer token (a UUID, an OID's arcs, a person id P0000000001) are
+ * left as they are: they name records, not people.
+ */
+export function maskQueryText(text: string): string {
+  let s = text;
+  try {
+    s = decodeURIComponent(text);
+  } catch {
+    // not URL-encoded as a whole: masked as it is
+  }
+  return s
+    .replace(/(?<![0-9A-Za-z-])(1\d{2})[- ](\d{4})[- ](\d{4})(?![0-9A-Za-z-])/g, (_v, a: string, _b: string, c: string) => `${a}-****-${c}`)
+    .replace(/(?<![0-9A-Za-z-])\d{6,}[\dXx](?![0-9A-Za-z-])/g, (v) =>
+      v.length === 18 || v.length === 15 ? maskResidentId(v)! : v.length === 11 ? maskPhone(v)! : '*'.repeat(v.length - 4) + v.slice(-4))
+    .replace(/(?<![0-9A-Za-z-])[A-Za-z]{1,2}\d{7,8}(?![0-9A-Za-z-])/g, (v) => v.slice(0, 1) + '*'.repeat(v.length - 5) + v.slice(-4));
+}
+
 export function maskPhone(phone: string | undefined | null): string | undefined {
   if (!phone) return undefined;
   return phone.length >= 7 ? phone.slice(0, 3) + '*'.repeat(phone.length - 7) + phone.slice(-4) : '*'.repeat(phone.length);

@@ -6,6 +6,7 @@
  * break-the-glass read — the `BTG` security label that puts it on the review list.
  */
 import type { AuditEvent, AuditEventEntity } from '@medplum/fhirtypes';
+import { maskQueryText } from '../access/mask.ts';
 import type { Actor } from '../fhir/context.ts';
 
 export const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
@@ -93,7 +94,7 @@ export function toAuditEvent(id: string, e: AuditEntry): AuditEvent {
     entity.push({
       type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
       role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' },
-      ...(e.query ? { description: e.query } : {}),
+      ...(e.query ? { description: maskQueryText(e.query) } : {}), // issue 10: the trail is no clear copy of identifiers
       ...(e.reason ? { detail: [{ type: 'break-the-glass-reason', valueString: e.reason }] } : {}),
     });
   }

@@ -5,7 +5,9 @@ import type { Resource } from '@medplum/fhirtypes';
 import { openTestDb } from '../../test/support/db.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import { feedCounts, feedSummaries } from './counts.ts';
-import { LandingBatcher, landUnits } from './landing.ts';
+import { contentHash, LandingBatcher, landUnits } from './landing.ts';
+import { createHash } from 'node:crypto';
+import { FieldCrypto, generateKeyRing } from '../crypto/index.ts';
 import { listQuarantine, quarantineSummary, reprocess } from './quarantine.ts';
 import { landingSource, type Standardizer, type UnitInput } from './types.ts';
 import { drainQueue, standardizeBatch } from './worker.ts';
@@ -40,13 +42,23 @@ describe(`landing store and work queue on ${process.env.DATABASE_URL ? 'PostgreS
   });
   after(() => db.close());
 
-  it('stores the verbatim bytes: a GBK unit reads back byte for byte as GBK', async () => {
+  it('stores the verbatim bytes sealed: a GBK unit unseals byte for byte as GBK, and nothing of it is in clear', async () => {
     const input = unit('gbk-inst', 'PID|||张三^^^^MR', 'gbk');
     const [r] = await landUnits(db, [input]);
     const { rows } = await db.query<{ content: Uint8Array; encoding: string }>('SELECT content, encoding FROM landed_unit WHERE id = $1', [r.id]);
-    assert.deepEqual(Buffer.from(rows[0].content), Buffer.from(input.content));
+    // Issue 10 (密评): the stored bytes are SM4-sealed; the verbatim bytes are what unsealing gives back.
+    assert.ok(!Buffer.from(rows[0].content).includes(Buffer.from(input.content)));
+    assert.deepEqual(db.crypto.unseal(rows[0].content), Buffer.from(input.content));
     assert.equal(rows[0].encoding, 'gbk');
-    assert.equal(iconv.decode(Buffer.from(rows[0].content), 'gbk'), 'PID|||张三^^^^MR');
+    assert.equal(iconv.decode(db.crypto.unseal(rows[0].content), 'gbk'), 'PID|||张三^^^^MR');
+  });
+
+  it('keys the idempotency hash: the stored hash is not the SHA-256 of the bytes, and another key ring gives another', async () => {
+    const [r] = await landUnits(db, [unit('hash-inst', 'MSH|^~\\&|A')]);
+    const { rows } = await db.query<{ h: string }>(`SELECT encode(content_hash, 'hex') AS h FROM landed_unit WHERE id = $1`, [r.id]);
+    assert.notEqual(rows[0].h, createHash('sha256').update('MSH|^~\\&|A').digest('hex'));
+    assert.equal(rows[0].h, contentHash(db.crypto, Buffer.from('MSH|^~\\&|A')));
+    assert.notEqual(rows[0].h, contentHash(new FieldCrypto(generateKeyRing()), Buffer.from('MSH|^~\\&|A')));
   });
 
   it('recognises re-sent content: stored once, counted as received and duplicate, same unit id', async () => {

@@ -1,13 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { FieldCrypto } from '../crypto/index.ts';
 import type { Db } from '../store/index.ts';
 import type { LandResult, UnitInput } from './types.ts';
 
 /** Above this many units a batch goes through COPY into `landing_stage`; below, one multi-row INSERT. */
 const STAGE_THRESHOLD = 256;
 
-/** SHA-256 of the verbatim bytes, hex: the identity that makes re-sending idempotent. */
-export function contentHash(content: Uint8Array): string {
-  return createHash('sha256').update(content).digest('hex');
+/**
+ * The identity that makes re-sending idempotent, hex: a keyed hash of the verbatim bytes — HMAC-SM3 under the
+ * platform's blind-index key of their SHA-256, 128 bits — so that a short unit (one HL7 message naming one resident)
+ * cannot be confirmed by hashing guesses without the key (密评: no unkeyed digest of personal data at rest).
+ */
+export function contentHash(crypto: FieldCrypto, content: Uint8Array): string {
+  return crypto.blindIndex('landed-unit', createHash('sha256').update(content).digest('hex')).slice(3);
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -20,13 +25,15 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
  */
 export async function landUnits(db: Db, units: UnitInput[]): Promise<LandResult[]> {
   if (units.length === 0) return [];
-  const hashes = units.map((u) => contentHash(u.content));
+  const hashes = units.map((u) => contentHash(db.crypto, u.content));
+  // The verbatim bytes are sealed at rest (SM4 + HMAC-SM3, src/crypto): the worker unseals them when it claims a unit.
+  const sealed = units.map((u) => hex(db.crypto.seal(u.content)));
   let rows: Array<{ id: number | null; duplicate: boolean }>;
   if (units.length > STAGE_THRESHOLD) {
-    const batch = await stage(db, units, hashes);
+    const batch = await stage(db, units, hashes, sealed);
     rows = (await db.query<{ id: number | null; duplicate: boolean }>(landSql(STAGED_INPUT, `, del AS (DELETE FROM landing_stage WHERE batch_id = $1)`), [batch])).rows;
   } else {
-    rows = (await db.query<{ id: number | null; duplicate: boolean }>(landSql(DIRECT_INPUT, ''), directParams(units, hashes))).rows;
+    rows = (await db.query<{ id: number | null; duplicate: boolean }>(landSql(DIRECT_INPUT, ''), directParams(units, hashes, sealed))).rows;
   }
   return rows.map((r) => ({ id: Number(r.id ?? 0), duplicate: r.duplicate }));
 }
@@ -71,14 +78,14 @@ function landSql(input: string, extra: string): string {
    ORDER BY i.ord`;
 }
 
-function directParams(units: UnitInput[], hashes: string[]): unknown[] {
+function directParams(units: UnitInput[], hashes: string[], sealed: string[]): unknown[] {
   return [
     units.map((u) => u.institutionId),
     units.map((u) => u.channel),
     units.map((u) => u.contentType),
     units.map((u) => u.encoding),
     hashes,
-    units.map((u) => hex(u.content)),
+    sealed,
     units.map((u) => JSON.stringify(u.meta ?? {})),
     units.map((u) => (u.quarantine ? JSON.stringify(u.quarantine) : null)),
     units.map((u) => u.records ?? 1),
@@ -86,7 +93,7 @@ function directParams(units: UnitInput[], hashes: string[]): unknown[] {
 }
 
 /** COPY the batch into the staging table first (a crash leaves only unacknowledged staging rows, swept on start). */
-async function stage(db: Db, units: UnitInput[], hashes: string[]): Promise<string> {
+async function stage(db: Db, units: UnitInput[], hashes: string[], sealed: string[]): Promise<string> {
   const batch = randomUUID();
   await db.copyFrom(
     'landing_stage',
@@ -95,7 +102,7 @@ async function stage(db: Db, units: UnitInput[], hashes: string[]): Promise<stri
       for (let i = 0; i < units.length; i++) {
         const u = units[i];
         yield [
-          batch, i + 1, u.institutionId, u.channel, u.contentType, u.encoding, '\\x' + hashes[i], '\\x' + hex(u.content),
+          batch, i + 1, u.institutionId, u.channel, u.contentType, u.encoding, '\\x' + hashes[i], '\\x' + sealed[i],
           u.meta ?? {}, u.quarantine ? 'quarantined' : 'landed', u.quarantine ?? null, u.records ?? 1,
         ];
       }

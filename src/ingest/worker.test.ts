@@ -108,6 +108,7 @@ describe(`the standardization worker's set-based batch on ${process.env.DATABASE
       transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn({
         query: (sql: string, params?: unknown[]) => (/^\s*UPDATE landed_unit/.test(sql) && updates.push(sql), tx.query(sql, params)),
         exec: (sql: string) => tx.exec(sql),
+        crypto: tx.crypto,
       })),
     });
     await landUnits(db, ['WAIT', 'BAD', 'RELEASE', 'OK'].map((t) => unit('aware-inst', t)));

@@ -1,3 +1,4 @@
+import type { FieldCrypto } from '../crypto/index.ts';
 import { isTransientConflict, type Db, type Queryable } from '../store/index.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Channel, LandedUnit, QuarantineReason, ResourceWriter, Standardizer, UnitStatus } from './types.ts';
@@ -94,12 +95,12 @@ export interface WorkerOptions {
   yieldMs?: number;
   /** Poll interval when idle, ms (a landing also wakes the worker at once through `notify`). */
   idleMs?: number;
-  onError?: (err: unknown) => void;
   /**
    * Asked before each unit of a batch: once true the batch is abandoned — its transaction rolled back whole, its units
    * left 'landed' for the next run — so that a shutdown does not wait for a whole batch (IngestWorker.stop).
    */
   shouldStop?: () => boolean;
+  onError?: (err: unknown) => void;
 }
 
 interface UnitRow {
@@ -116,7 +117,8 @@ interface UnitRow {
   attempts: number;
 }
 
-export function toLandedUnit(r: UnitRow): LandedUnit {
+/** A claimed row as the standardizer gets it: its bytes unsealed (landed sealed: landing.ts; legacy rows pass as they are). */
+export function toLandedUnit(r: UnitRow, crypto: FieldCrypto): LandedUnit {
   return {
     id: Number(r.id),
     institutionId: r.institution_id,
@@ -125,7 +127,7 @@ export function toLandedUnit(r: UnitRow): LandedUnit {
     encoding: r.encoding,
     receivedAt: r.received_at,
     contentHash: r.h,
-    content: Buffer.from(r.content.buffer, r.content.byteOffset, r.content.byteLength),
+    content: crypto.unseal(r.content),
     meta: r.meta ?? {},
     status: r.status,
     attempts: r.attempts,
@@ -135,8 +137,6 @@ export function toLandedUnit(r: UnitRow): LandedUnit {
 export const UNIT_COLUMNS = `id, institution_id, channel, content_type, encoding, received_at, encode(content_hash, 'hex') AS h,
   content, meta, status, attempts`;
 
-/**
- * Standardizes one batch of landed units: claims up to `batchSize` units still 'landed' with FOR UPDATE SKIP LOCKED
 /** A batch given up because the worker is stopping (`shouldStop`): rolled back whole, nothing of it written. */
 export class BatchAbandoned extends Error {
   constructor() {
@@ -144,6 +144,8 @@ export class BatchAbandoned extends Error {
   }
 }
 
+/**
+ * Standardizes one batch of landed units: claims up to `batchSize` units still 'landed' with FOR UPDATE SKIP LOCKED
  * (so several workers never take the same unit), runs the standardizer on each, and writes their resources and new
  * statuses in the SAME transaction. A crash anywhere before commit leaves the units 'landed' and nothing written; the
  * next run does them again — nothing lost, nothing doubled. Returns the number of units processed.
@@ -162,16 +164,16 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
       options.batchSize ?? DEFAULT_BATCH_SIZE, options.batchBytes ?? DEFAULT_BATCH_BYTES,
     ]);
     if (!rows.length) return 0;
-    const units = rows.map(toLandedUnit);
+    const units = rows.map((r) => toLandedUnit(r, db.crypto));
     await tx.exec('SAVEPOINT batch');
     for (let attempt = 1; ; attempt++) {
       try {
         await wholeBatch(own(tx), units, options);
         break;
       } catch (err) {
+        if (err instanceof BatchAbandoned) throw err; // out of the transaction: rolled back whole
         await tx.exec('ROLLBACK TO SAVEPOINT batch');
         // A deadlock victim (another loop's batch locked the same rows in another order) is not a bad unit: the rollback
-        if (err instanceof BatchAbandoned) throw err; // out of the transaction: rolled back whole
         // to the savepoint released what the attempt locked, the other batch goes on, and the whole batch is tried again
         // — unit by unit, each unit's locks held until the end of the transaction in unit order, would deadlock more.
         if (isTransientConflict(err) && attempt < 4) {
@@ -192,7 +194,7 @@ export async function standardizeBatch(db: Db, options: WorkerOptions = {}): Pro
  * object, so a part of the transaction that is rolled back to a savepoint must not share it with what follows.
  */
 function own(tx: Queryable): Queryable {
-  return { query: (sql, params, options) => tx.query(sql, params, options), exec: (sql) => tx.exec(sql) };
+  return { query: (sql, params, options) => tx.query(sql, params, options), exec: (sql) => tx.exec(sql), crypto: tx.crypto };
 }
 
 async function wholeBatch(tx: Queryable, units: LandedUnit[], options: WorkerOptions): Promise<void> {
@@ -204,9 +206,9 @@ async function wholeBatch(tx: Queryable, units: LandedUnit[], options: WorkerOpt
   const deferred = typeof (standardize as BatchAware).endBatch === 'function';
   (standardize as BatchAware).beginBatch?.(tx, units);
   for (const unit of units) {
+    if (options.shouldStop?.()) throw new BatchAbandoned();
     const result = await standardize(unit, tx);
     if ('resources' in result) done.push({ unit, resources: result.resources, entryRefs: result.entryRefs });
-    if (options.shouldStop?.()) throw new BatchAbandoned();
     else if (deferred) quarantined.push({ id: unit.id, reasons: result.quarantine });
     else await setStatus(tx, unit.id, 'quarantined', result.quarantine);
   }
@@ -248,9 +250,9 @@ async function unitByUnit(tx: Queryable, units: LandedUnit[], options: WorkerOpt
   const standardize = options.standardize ?? quarantineWithoutStandardizer;
   const maxAttempts = options.maxAttempts ?? 5;
   for (const unit of units) {
+    if (options.shouldStop?.()) throw new BatchAbandoned();
     await tx.exec('SAVEPOINT unit');
     try {
-    if (options.shouldStop?.()) throw new BatchAbandoned();
       const q = own(tx);
       (standardize as BatchAware).beginBatch?.(q);
       const result = await standardize(unit, q);
@@ -322,15 +324,15 @@ export class IngestWorker {
   readonly #wakes = new Set<() => void>();
   #loop?: Promise<unknown>;
   readonly #batches = new Set<Promise<number>>();
-
-  constructor(db: Db, options: WorkerOptions = {}) {
   /** The options its loops run batches with: a stop abandons the batch under way at its next unit. */
   readonly #stoppable: WorkerOptions;
+
+  constructor(db: Db, options: WorkerOptions = {}) {
     this.#db = db;
     this.#options = options;
+    this.#stoppable = { ...options, shouldStop: () => this.#stopped || !!options.shouldStop?.() };
     this.loops = db.engine === 'pglite' ? 1 : Math.max(1, Math.floor(options.loops ?? 1));
   }
-    this.#stoppable = { ...options, shouldStop: () => this.#stopped || !!options.shouldStop?.() };
 
   start(): void {
     if (!this.#stopped) return;
@@ -353,12 +355,12 @@ export class IngestWorker {
     return this.#batches.size ? Promise.allSettled([...this.#batches]) : undefined;
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
   /**
    * Stops the loops: a batch under way is abandoned at its next unit (rolled back whole, its units stay 'landed' for
    * the next start or drain), so a shutdown waits for one unit's standardization, not a batch's. Resolves once stopped.
    */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     this.notify();
     await this.#loop;
   }

@@ -8,7 +8,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { personOfKey } from '../access/index.ts';
 import type { FhirRequest, FhirResponse, RequestContext } from '../fhir/context.ts';
-import type { OperationHandler } from '../fhir/index.ts';
+import { openResource, type OperationHandler } from '../fhir/index.ts';
 import { allOk, badRequest, fail } from '../fhir/outcomes.ts';
 import { openRecord, type RecordDeps } from './summary.ts';
 
@@ -53,7 +53,7 @@ export function everythingOperation(deps: RecordDeps): OperationHandler {
       type: 'searchset',
       ...(total !== undefined ? { total } : {}),
       link: [{ relation: 'self', url: self }],
-      entry: rows.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r.content.resourceType}/${r.content.id}`, resource: r.content, search: { mode: 'match' as const } })),
+      entry: rows.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r.content.resourceType}/${r.content.id}`, resource: openResource(deps.db.crypto, r.content), search: { mode: 'match' as const } })),
     };
     if (total !== undefined && offset + rows.length < total) bundle.link!.push({ relation: 'next', url: pageUrl(ctx.baseUrl, target.id, req.query, count, offset + count) });
     if (offset > 0) bundle.link!.push({ relation: 'previous', url: pageUrl(ctx.baseUrl, target.id, req.query, count, Math.max(offset - count, 0)) });

@@ -47,7 +47,7 @@ test('counts every sighting of an unmapped code in a batch with one write, and m
   // Cached as unmapped now: a fourth sighting costs no read of terminology_map, and is written with the batch's end.
   const seen: string[] = [];
   await db.transaction(async (tx) => {
-    const spy: Queryable = { query: (sql, params) => (seen.push(sql), tx.query(sql, params)), exec: (sql) => tx.exec(sql) };
+    const spy: Queryable = { query: (sql, params) => (seen.push(sql), tx.query(sql, params)), exec: (sql) => tx.exec(sql), crypto: tx.crypto };
     services.mapper.defer(spy);
     const r = await services.mapper.map(spy, { institutionId: inst, kind: 'diagnosis', code: 'ZZ-77', display: '院内自编诊断' });
     assert.equal(r.status, 'unmapped');
@@ -122,6 +122,7 @@ function counting(prefixes: Record<string, RegExp>): { db: Db; counts: Record<st
       return tx.query(sql, params, options);
     },
     exec: (sql) => tx.exec(sql),
+    crypto: tx.crypto,
   });
   return { db: Object.assign(Object.create(db) as Db, { transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn(spy(tx))) }), counts };
 }

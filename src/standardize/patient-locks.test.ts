@@ -120,6 +120,7 @@ test('a unit standardized on its own (as a FHIR request does) that found its pat
       return tx.query(sql, params, options);
     }) as Queryable['query'],
     exec: (sql: string) => tx.exec(sql),
+    crypto: tx.crypto,
   });
   const batchX = standardizeBatch(db, { standardize: alone, writeBatch, batchSize: 1 });
   await arrived;

@@ -32,8 +32,8 @@ test('two worker loops whose first batches begin together on a fresh runtime: ea
   const a = asLanded(csvInput(inst, 'patient', patientRow(inst, 'R1')));
   const b = asLanded(csvInput(inst, 'diagnosis', dxRow(inst, 'R9')));
   const results = await db.transaction(async (tx) => {
-    const qa: Queryable = { query: (sql, params, options) => tx.query(sql, params, options), exec: (sql) => tx.exec(sql) };
-    const qb: Queryable = { query: (sql, params, options) => tx.query(sql, params, options), exec: (sql) => tx.exec(sql) };
+    const qa: Queryable = { query: (sql, params, options) => tx.query(sql, params, options), exec: (sql) => tx.exec(sql), crypto: tx.crypto };
+    const qb: Queryable = { query: (sql, params, options) => tx.query(sql, params, options), exec: (sql) => tx.exec(sql), crypto: tx.crypto };
     std.beginBatch(qa, [a]);
     std.beginBatch(qb, [b]);
     const rs = await Promise.all([std(a, qa), std(b, qb)]);

@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import { cryptoOf, openResource } from '../fhir/protect.ts';
 import type { WriteResult } from '../fhir/write.ts';
 import type { Queryable } from '../store/index.ts';
 
@@ -15,6 +16,8 @@ export async function unchangedPatients(tx: Queryable, resources: Resource[]): P
     [[...patients.keys()]],
   );
   for (const row of rows) {
+    // Stored with its identifiers encrypted under a fresh IV: compared on the clear values.
+    openResource(cryptoOf(tx), row.content);
     if (canonical(row.content) === canonical(patients.get(row.id)!)) out.set(`Patient/${row.id}`, { resource: row.content, status: 200 });
   }
   return out;

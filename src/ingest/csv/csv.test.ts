@@ -29,7 +29,7 @@ describe(`core-table CSV ingestion on ${process.env.DATABASE_URL ? 'PostgreSQL' 
   let db: Db;
   const land = (units: UnitInput[]) => landUnits(db, units);
   const units = async (inst: string) =>
-    (await db.query<never>(`SELECT ${UNIT_COLUMNS} FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst])).rows.map(toLandedUnit);
+    (await db.query<never>(`SELECT ${UNIT_COLUMNS} FROM landed_unit WHERE institution_id = $1 ORDER BY id`, [inst])).rows.map((r) => toLandedUnit(r, db.crypto));
   before(async () => {
     db = await openTestDb();
   });
