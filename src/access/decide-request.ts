@@ -28,7 +28,7 @@
  *
  * AuditEvents: never written through the API; read by auditor, operator, admin, and by a resident for their own
  * person. Resources outside the Patient compartment (Organization, Practitioner …) are governed by scopes only, except
- * that writes replace only rows the writer's institution submitted. A user's page is capped at 50.
+ * that writes replace only rows the writer's institution submitted. A person's page is capped at 50 (not the trail's).
  */
 import type { Actor } from '../fhir/context.ts';
 import type { Queryable } from '../store/index.ts';
@@ -197,12 +197,13 @@ export async function decide(q: Queryable, actor: Actor, question: AccessQuestio
   }
 
   async function decideAuditTrail(qn: Extract<AccessQuestion, { kind: 'read' | 'search' }>): Promise<RequestDecision> {
-    if (AUDIT_READERS.has(role)) return allow('audit-trail', cap);
+    // The trail is not personal data to bound by the person cap: it is the auditors' (and a resident's own) view.
+    if (AUDIT_READERS.has(role)) return allow('audit-trail');
     if (role === 'resident') {
       const own = await residentPersonId(q, actor);
       if (!own) return deny('not-self', 'This resident sign-in is not linked to a person');
       const mine = qn.kind === 'read' ? !qn.stored || qn.person?.personId === own : qn.persons.length > 0 && qn.persons.every((p) => p.personId === own);
-      return mine ? allow('self', cap) : deny('not-self', `Residents may list only who read their own record (patient=Patient/${own})`);
+      return mine ? allow('self') : deny('not-self', `Residents may list only who read their own record (patient=Patient/${own})`);
     }
     return deny('audit-trail-only', `The ${role} role may not read the audit trail`);
   }
