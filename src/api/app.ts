@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppDeps, RoutePlugin } from './deps.ts';
-import { HttpError, installErrorHandlers } from './errors.ts';
+import { HttpError, httpOutcome, installErrorHandlers } from './errors.ts';
 import { checkForm, checkJson, checkUrl, decodeBody } from './input-guards.ts';
 import { routePlugins } from './routes.ts';
 
@@ -25,6 +25,9 @@ export async function buildApp(deps: AppDeps, plugins: readonly RoutePlugin[] = 
     genReqId: requestId,
     // Routes are matched on the path only; '/fhir' and '/fhir/' are registered explicitly in fhir-routes.ts.
     routerOptions: { maxParamLength: 500 },
+    // The router's own refusals (a path with malformed percent-encoding) leave as OperationOutcomes too.
+    frameworkErrors: (err, _request, reply) =>
+      void (reply as FastifyReply).code(400).type('application/fhir+json; charset=utf-8').send(JSON.stringify(httpOutcome('bad-request', err.message))),
   });
   app.decorateRequest('actor', undefined);
 

@@ -43,6 +43,13 @@ describe(`bad HTTP input is refused with a 400/415 OperationOutcome, never a 500
   it('refuses NUL in a JSON string or key of a resource, naming where', async () => {
     refused(await call('POST', '/fhir/Patient', JSON.stringify({ resourceType: 'Patient', name: [{ text: 'Zhang\u0000San' }] })), 400, /JSON string at name\[0\]\.text holds a NUL/);
     refused(await call('POST', '/fhir/Patient', '{"resourceType":"Patient","\\u0000x":1}'), 400, /JSON key .* holds a NUL/);
+    // An unpaired surrogate is no character either (a 500 on PostgreSQL before: jsonb refuses it).
+    refused(await call('POST', '/fhir/Patient', '{"resourceType":"Patient","name":[{"text":"\\ud800"}]}'), 400, /name\[0\]\.text holds an unpaired surrogate/);
+  });
+
+  it('answers a path with malformed percent-encoding with a 400 OperationOutcome', async () => {
+    refused(await call('GET', '/fhir/Patient/%E0%A4%A'), 400, /not a valid url component/);
+    refused(await call('GET', '/api/record/%E0%A4%A/summary'), 400, /not a valid url component/);
   });
 
   it('refuses JSON nested deeper than 100 levels and accepts an ordinary nested resource', async () => {

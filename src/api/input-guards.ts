@@ -6,7 +6,8 @@ import { HttpError } from './errors.ts';
  * deeper as a 500:
  * - NUL (U+0000) in a URL (path or query, percent-encoded as %00), a form or a JSON string or key: PostgreSQL rejects
  *   it in text and jsonb ("invalid byte sequence", "unsupported Unicode escape sequence"), so it cannot be searched
- *   for or stored; no FHIR or HL7 value may hold it.
+ *   for or stored; no FHIR or HL7 value may hold it. Likewise an unpaired surrogate (`"\ud800"`) in JSON: no character,
+ *   and jsonb refuses it ("Unicode low surrogate must follow a high surrogate").
  * - JSON nested deeper than MAX_JSON_DEPTH: no FHIR resource comes near it (a Bundle of Questionnaires with nested
  *   items is under 30), and recursive code further on (validation, serialisation) would overflow the stack.
  * - A JSON body in a declared charset (`application/fhir+json; charset=gbk`) is decoded in it — GBK/GB 18030 and
@@ -51,6 +52,7 @@ export function checkJson(value: unknown, maxDepth = MAX_JSON_DEPTH): void {
     const [v, depth, path] = stack.pop()!;
     if (typeof v === 'string') {
       if (v.includes('\u0000')) throw new HttpError('bad-request', `the JSON string at ${path || 'the top'} holds a NUL character (\\u0000), which no value may hold`);
+      if (!v.isWellFormed()) throw new HttpError('bad-request', `the JSON string at ${path || 'the top'} holds an unpaired surrogate (e.g. \\ud800), which is no character`);
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
@@ -60,7 +62,7 @@ export function checkJson(value: unknown, maxDepth = MAX_JSON_DEPTH): void {
       continue;
     }
     for (const [k, child] of Object.entries(v)) {
-      if (k.includes('\u0000')) throw new HttpError('bad-request', `a JSON key at ${path || 'the top'} holds a NUL character (\\u0000)`);
+      if (k.includes('\u0000') || !k.isWellFormed()) throw new HttpError('bad-request', `a JSON key at ${path || 'the top'} holds a NUL character (\\u0000) or an unpaired surrogate`);
       stack.push([child, depth + 1, path ? `${path}.${k}` : k]);
     }
   }
