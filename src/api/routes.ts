@@ -6,6 +6,7 @@ import type { RoutePlugin } from './deps.ts';
 import { fhirRoutes } from './fhir-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
+import { keyRoutes } from './key-routes.ts';
 import { recordRoutes } from './record-routes.ts';
 import { terminologyRoutes } from './terminology-routes.ts';
 import { webRoutes } from './web-routes.ts';
@@ -16,4 +17,4 @@ import { webRoutes } from './web-routes.ts';
  * public index.ts, uses `requireOperator(deps)` / `requireActor(deps)` from authenticate.ts as preHandler, throws
  * HttpError / AuthError / OperationOutcomeError for errors, and may add its own content-type parsers (HL7, CSV).
  */
-export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, auditRoutes, empiRoutes, fhirRoutes, ingestRoutes, terminologyRoutes, recordRoutes, webRoutes];
+export const routePlugins: RoutePlugin[] = [healthRoutes, authRoutes, adminRoutes, auditRoutes, empiRoutes, fhirRoutes, ingestRoutes, keyRoutes, terminologyRoutes, recordRoutes, webRoutes];

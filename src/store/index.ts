@@ -3,3 +3,4 @@ export { copyText, isTransientConflict } from './db.ts';
 export { migrate } from './migrate.ts';
 export { Unavailable } from './unavailable.ts';
 export { openDb, type OpenOptions } from './open.ts';
+export { cipherColumns, keyStatus, reencryptAll, rotateFieldKeys, versionCounts, type KeyStatus, type ReencryptResult, type RotationResult } from './reencrypt.ts';

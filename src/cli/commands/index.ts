@@ -4,6 +4,7 @@ import { register as registerDemo } from './demo.ts';
 import { register as registerEmpi } from './empi.ts';
 import { register as registerIngest } from './ingest.ts';
 import { register as registerInstitution } from './institution.ts';
+import { register as registerKeys } from './keys.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerSynth } from './synth.ts';
 import { register as registerTerminology } from './terminology.ts';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerEmpi(program);
   registerIngest(program);
   registerInstitution(program);
+  registerKeys(program);
   registerServe(program);
   registerSynth(program);
   registerTerminology(program);
