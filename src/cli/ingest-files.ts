@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { connectPlatform, type PlatformClient } from './client.ts';
 import { ProgressBar } from './progress.ts';
+import { sendRetryingUnavailable } from './retry-after.ts';
 
 /** The CSV files under `path` (itself if a file), in name order. */
 export function csvFiles(path: string): string[] {
@@ -30,23 +31,28 @@ export async function institutionToken(client: PlatformClient, ref: string): Pro
   return t.access_token;
 }
 
-/** Streams one file to `POST /ingest/csv` (bounded memory at both ends); `onBytes` sees the upload progress. */
+/**
+ * Streams one file to `POST /ingest/csv` (bounded memory at both ends); `onBytes` sees the upload progress. Sent again
+ * (from its start) while the server answers 503 + Retry-After: rows it landed before are then counted as duplicates.
+ */
 export async function uploadCsv(serverUrl: string, token: string, file: string, table: string | undefined, onBytes: (n: number) => void): Promise<CsvResult> {
   const q = new URLSearchParams({ file: basename(file), ...(table ? { table } : {}) });
-  let sent = 0;
-  const body = (async function* () {
-    for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
-      sent += (chunk as Buffer).length;
-      onBytes(sent);
-      yield chunk as Buffer;
-    }
-  })();
-  const res = await fetch(`${serverUrl}/ingest/csv?${q}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
-    body: body as unknown as BodyInit,
-    duplex: 'half',
-  } as RequestInit);
+  const res = await sendRetryingUnavailable(() => {
+    let sent = 0;
+    const body = (async function* () {
+      for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+        sent += (chunk as Buffer).length;
+        onBytes(sent);
+        yield chunk as Buffer;
+      }
+    })();
+    return fetch(`${serverUrl}/ingest/csv?${q}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+      body: body as unknown as BodyInit,
+      duplex: 'half',
+    } as RequestInit);
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${basename(file)}: ${res.status} ${describe(text)}`);
   return JSON.parse(text) as CsvResult;

@@ -6,6 +6,7 @@ import type { CountyJson, Institution } from '../synth/county-types.ts';
 import { ApiError, connectPlatform, type PlatformClient } from './client.ts';
 import { institutionToken, uploadCsv } from './ingest-files.ts';
 import { sendMllpFile } from './mllp-send.ts';
+import { sendRetryingUnavailable } from './retry-after.ts';
 
 function files(dir: string): string[] {
   let entries;
@@ -154,7 +155,8 @@ function countEntries(text: string): number {
 }
 
 async function post(url: string, token: string, type: string, body: string | Buffer): Promise<Response> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  // A 503 (the server could not take it now: upload queue full, shutting down) is sent again after its Retry-After.
+  const res = await sendRetryingUnavailable(() => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: typeof body === 'string' ? body : new Uint8Array(body) }));
   await res.arrayBuffer();
   return res;
 }
