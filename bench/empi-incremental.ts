@@ -25,6 +25,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { featuresOf, matchIncoming, personOfPatient, RESIDENT_ID_SYSTEM, type MatchInput } from '../src/empi/index.ts';
 import { loadModel } from '../src/empi/model-store.ts';
 import { registerDistinctPersons } from '../src/empi/registry.ts';
+import type { FieldCrypto } from '../src/crypto/index.ts';
 import { openDb, type Db, type Queryable } from '../src/store/index.ts';
 import { register, type Registration } from '../src/synth/errors.ts';
 import type { Household, Person } from '../src/synth/model.ts';
@@ -88,13 +89,13 @@ function* households(world: World): Generator<Household> {
 }
 
 /** The registry: one record per (not held-out) person, registered at the population registry with the generator's errors. */
-function* registryRecords(world: World) {
+function* registryRecords(world: World, crypto: FieldCrypto) {
   const rng = new Rng(world.seed, 0x4e9);
   for (const hh of households(world)) {
     for (const p of hh.members) {
       if (heldOut(p, world.seed)) continue;
       const reg = register(p, `R${p.idx}`, { rates: world.rates, day: world.endDay - 400, household: hh.members, newborn: false, unknown: false }, rng);
-      yield featuresOf({ patient: patientOf(reg, '0'), patientKey: registryKey(p), institutionId: 'registry' });
+      yield featuresOf({ patient: patientOf(reg, '0'), patientKey: registryKey(p), institutionId: 'registry' }, crypto);
     }
   }
 }
@@ -134,7 +135,7 @@ async function ensureRegistry(db: Db, world: World): Promise<void> {
   }
   const t = performance.now();
   const c = cpuUsage();
-  const n = await registerDistinctPersons(db, registryRecords(world));
+  const n = await registerDistinctPersons(db, registryRecords(world, db.crypto));
   const s = (performance.now() - t) / 1000;
   const cpu = cpuUsage(c);
   console.log(`registry                ${n} persons built in ${s.toFixed(0)} s (generate + normalise + COPY + keys + golden + VACUUM ANALYZE; node CPU ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s)`);

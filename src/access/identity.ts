@@ -48,11 +48,13 @@ export async function residentPersonId(q: Queryable, actor: Actor): Promise<stri
   if (actor.kind !== 'user' || actor.role !== 'resident') return undefined;
   const sub = actor.subject.trim();
   if (/^P\d{10}$/.test(sub)) return (await resolvePerson(q, sub))?.personId;
-  if (/^\d{17}[\dXx]$/.test(sub)) {
+  if (/^\d{17}[\dXx]$/.test(sub) && q.crypto) {
+    // The EMPI stores resident IDs encrypted (issue 10): the person of a valid record carrying the ID's blind index.
     const { rows } = await q.query<{ pid: string }>(
-      `SELECT CASE WHEN merged_into IS NULL THEN person_id ELSE empi_resolve(person_id) END AS pid FROM empi_person
-       WHERE resident_id = $1 ORDER BY merged_into NULLS FIRST LIMIT 1`,
-      [sub.toUpperCase()],
+      `SELECT CASE WHEN p.merged_into IS NULL THEN p.person_id ELSE empi_resolve(p.person_id) END AS pid
+       FROM empi_record r JOIN empi_person p ON p.person_id = r.person_id
+       WHERE r.rid_bi = $1 AND r.resident_id_valid AND r.status = 'active' ORDER BY p.merged_into NULLS FIRST, r.created_at LIMIT 1`,
+      [q.crypto.blindIndex('resident-id', sub.toUpperCase())],
     );
     return rows[0]?.pid;
   }

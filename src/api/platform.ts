@@ -18,6 +18,7 @@ import type { AppDeps, FhirPort, RoutePlugin } from './deps.ts';
 import { createFhirServices } from '../fhir/index.ts';
 import { fhirExtensions } from './fhir-extensions.ts';
 import { fhirPort } from './fhir-port.ts';
+import { protectLegacyEmpiRows } from '../empi/index.ts';
 
 export interface PlatformOptions {
   /** An already open, migrated database (tests); otherwise opened from the config and closed with the platform. */
@@ -75,6 +76,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const keys = options.keys ?? (await loadOrCreateSigningKeys(config.dataDir));
     const admin = options.admin ?? loadOrCreateAdminCredential(config.dataDir);
     const auth = createAuthService({ db, keys, admin, clock, ttlSeconds: config.tokenTtlSeconds });
+    // EMPI rows written before encryption at rest get their ciphertexts and keyed forms (a no-op once done).
+    await protectLegacyEmpiRows(db);
     const fhirServices = createFhirServices({ db, clock: () => clock.now() });
     for (const extend of fhirExtensions) await extend(fhirServices, db);
     const fhir = options.fhir ?? fhirPort(fhirServices);

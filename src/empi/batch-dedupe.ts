@@ -12,6 +12,7 @@ import { weightSql, type ModelParams } from './model.ts';
 import { loadModel, recountNames } from './model-store.ts';
 import { buildPairs, ensureBlockKeys, withoutIndexes } from './pairs.ts';
 import { resolvedSql, refreshGolden } from './registry.ts';
+import { issueHealthCards } from './protect.ts';
 import { trainModel } from './train.ts';
 
 export interface BatchResult {
@@ -215,15 +216,14 @@ async function assignPersons(q: Queryable): Promise<number> {
   await q.exec(`INSERT INTO empi_batch_person (grp, person_id, is_new)
     SELECT g.grp, min(${resolvedSql('r.person_id', 'pp')}), false FROM empi_batch_group g
     JOIN empi_record r ON r.patient_key = g.patient_key JOIN empi_person pp ON pp.person_id = r.person_id GROUP BY g.grp`);
+  // New persons get their health card numbers (which carry the region of a resident ID only the keys can read) once
+  // their records are linked, from issueHealthCards; their resident ID from the golden refresh at the end.
   const { rowCount } = await q.query(`WITH fresh AS (
-      SELECT grp, nextval('empi_person_seq') AS n, region, rid FROM (
-        SELECT g.grp, COALESCE(left(min(r.resident_id) FILTER (WHERE r.resident_id_valid), 6), '000000') AS region,
-          min(r.resident_id) FILTER (WHERE r.resident_id_valid) AS rid
-        FROM empi_batch_group g JOIN empi_record r ON r.patient_key = g.patient_key
+      SELECT grp, nextval('empi_person_seq') AS n FROM (
+        SELECT g.grp FROM empi_batch_group g
         WHERE NOT EXISTS (SELECT 1 FROM empi_batch_person bp WHERE bp.grp = g.grp) GROUP BY g.grp) x
     ), ins AS (
-      INSERT INTO empi_person (person_id, health_card, resident_id)
-      SELECT 'P' || lpad(n::text, 10, '0'), 'HC' || region || lpad(n::text, 11, '0') || empi_mod11_2(region || lpad(n::text, 11, '0')), rid FROM fresh
+      INSERT INTO empi_person (person_id) SELECT 'P' || lpad(n::text, 10, '0') FROM fresh
       RETURNING person_id
     )
     INSERT INTO empi_batch_person (grp, person_id, is_new) SELECT grp, 'P' || lpad(n::text, 10, '0'), true FROM fresh`);
@@ -236,6 +236,7 @@ async function assignPersons(q: Queryable): Promise<number> {
   );
   if (rows[0].todo * 2 > rows[0].total) await withoutIndexes(q, 'empi_record', update);
   else await update();
+  await issueHealthCards(q, 'SELECT person_id FROM empi_batch_person WHERE is_new');
   return rowCount;
 }
 

@@ -17,7 +17,8 @@ export interface BlockingRule {
 const year = (d: string | null) => (d ? d.slice(0, 4) : null);
 
 export const BLOCKING_RULES: BlockingRule[] = [
-  { prefix: 'r', description: 'resident ID', sql: `'r:' || resident_id`, js: (f) => (f.residentId ? `r:${f.residentId}` : null) },
+  // The resident ID, phone and passport block by their blind indexes (protect.ts): equal values, equal keys.
+  { prefix: 'r', description: 'resident ID', sql: `'r:' || rid_bi`, js: (f) => (f.ridBi ? `r:${f.ridBi}` : null) },
   {
     prefix: 'n',
     description: 'name pinyin + birth year',
@@ -30,7 +31,7 @@ export const BLOCKING_RULES: BlockingRule[] = [
     sql: `'i:' || name_initials || '|' || to_char(birth_date, 'YYYY-MM-DD')`,
     js: (f) => (f.nameInitials && f.birthDate ? `i:${f.nameInitials}|${f.birthDate}` : null),
   },
-  { prefix: 'p', description: 'phone', sql: `'p:' || phone`, js: (f) => (f.phone ? `p:${f.phone}` : null) },
+  { prefix: 'p', description: 'phone', sql: `'p:' || phone_bi`, js: (f) => (f.phoneBi ? `p:${f.phoneBi}` : null) },
   {
     prefix: 'd',
     description: 'birth date + village',
@@ -43,7 +44,7 @@ export const BLOCKING_RULES: BlockingRule[] = [
     sql: `'v:' || name_pinyin || '|' || village`,
     js: (f) => (f.namePinyin && f.village ? `v:${f.namePinyin}|${f.village}` : null),
   },
-  { prefix: 'x', description: 'passport number', sql: `'x:' || passport`, js: (f) => (f.passport ? `x:${f.passport}` : null) },
+  { prefix: 'x', description: 'passport number', sql: `'x:' || passport_bi`, js: (f) => (f.passportBi ? `x:${f.passportBi}` : null) },
 ];
 
 /** SQL expression: the bit of the blocking rule a key (column `key`) belongs to, by its prefix. */
@@ -77,7 +78,7 @@ export function blockKeys(f: RecordFeatures): string[] {
  * but read), which is quadratic when the planner expects an empty table and picks a nested-loop anti-join.
  */
 export function blockKeysInsertSql(where = 'true'): string {
-  const cols = ['resident_id', 'name_pinyin', 'name_initials', 'birth_date', 'phone', 'village', 'passport'];
+  const cols = ['rid_bi', 'name_pinyin', 'name_initials', 'birth_date', 'phone_bi', 'village', 'passport_bi'];
   return `WITH todo AS MATERIALIZED (SELECT patient_key, ${cols.join(', ')} FROM empi_record WHERE status = 'active' AND (${where}))
     INSERT INTO empi_block (key, patient_key)
     SELECT k.key, t.patient_key FROM todo t

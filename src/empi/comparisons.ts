@@ -7,7 +7,7 @@
  * A comparison is "null" (γ = -1, no evidence either way) when either side lacks the field.
  */
 import type { RecordFeatures } from './features.ts';
-import { edit1, hamming1, jaroWinkler, transposed } from './similarity.ts';
+import { edit1, hamming1, jaroWinkler } from './similarity.ts';
 
 type F = RecordFeatures;
 
@@ -33,21 +33,15 @@ const ELSE: ComparisonLevel = { label: 'else', sql: 'true', js: () => true };
 const sameNewbornness = (l: F, r: F) => (l.nameKind === 'newborn') === (r.nameKind === 'newborn');
 const SAME_NEWBORNNESS = `((l.name_kind = 'newborn') = (r.name_kind = 'newborn'))`;
 
-/** Necessary condition for one substitution or one adjacent transposition in an 18-character id: one end agrees. */
-function HALF_EQUAL(col: string, n: number): string {
-  return `(left(l.${col}, ${n}) = left(r.${col}, ${n}) OR right(l.${col}, ${n}) = right(r.${col}, ${n}))`;
-}
-
 /**
- * Necessary condition for exactly one substitution between two equal-length strings: the one differing position
- * lies in one of three segments (for a resident ID: region, birth year-month, day + sequence + check), so the other
- * two agree. Cheap SQL that spares the function call for nearly every pair of strangers from the same county.
+ * One position of two keyed variant arrays agrees (protect.ts): for `rid_near` / `passport_near`, the two values
+ * differ in exactly one character when they differ at all. Position by position — a variant of one position can
+ * only equal the variant of the same position — so 18 comparisons, not 18 × 18 (`&&`). `n` is the longest array.
  */
-function TWO_THIRDS_EQUAL(col: string): string {
-  const seg = (a: string) => [`substr(${a}.${col}, 1, 6)`, `substr(${a}.${col}, 7, 6)`, `substr(${a}.${col}, 13)`];
-  const [l, r] = [seg('l'), seg('r')];
-  return `((${l[0]} = ${r[0]})::int + (${l[1]} = ${r[1]})::int + (${l[2]} = ${r[2]})::int >= 2)`;
+function SAME_POSITION(col: string, n: number): string {
+  return '(' + Array.from({ length: n }, (_, i) => `l.${col}[${i + 1}] = r.${col}[${i + 1}]`).join(' OR ') + ')';
 }
+const samePosition = (a: string[], b: string[]) => a.some((v, i) => v === b[i]);
 
 /**
  * Necessary condition for empi_edit1 on two names (the greedy one-edit test): lengths within one, and the edit — the
@@ -64,14 +58,15 @@ function dmy(d: string): [string, string, string] {
 
 export const COMPARISONS: Comparison[] = [
   {
+    // On the keyed forms only (protect.ts): the blind index for equality, the masked variants for one digit, the
+    // swapped variants for a transposition — the same levels the clear IDs gave (comparisons.test.ts pins them).
     name: 'rid',
-    nullSql: 'l.resident_id IS NULL OR r.resident_id IS NULL',
-    isNull: (l, r) => l.residentId === null || r.residentId === null,
+    nullSql: 'l.rid_bi IS NULL OR r.rid_bi IS NULL',
+    isNull: (l, r) => l.ridBi === null || r.ridBi === null,
     levels: [
-      { label: 'exact', sql: 'l.resident_id = r.resident_id', js: (l, r) => l.residentId === r.residentId },
-      // The cheap guard (one half equal) is implied by both predicates; it only saves the function call in SQL.
-      { label: 'one digit', sql: `${TWO_THIRDS_EQUAL('resident_id')} AND empi_hamming1(l.resident_id, r.resident_id)`, js: (l, r) => hamming1(l.residentId!, r.residentId!) },
-      { label: 'transposition', sql: `${HALF_EQUAL('resident_id', 8)} AND empi_transposed(l.resident_id, r.resident_id)`, js: (l, r) => transposed(l.residentId!, r.residentId!) },
+      { label: 'exact', sql: 'l.rid_bi = r.rid_bi', js: (l, r) => l.ridBi === r.ridBi },
+      { label: 'one digit', sql: SAME_POSITION('rid_near', 18), js: (l, r) => samePosition(l.ridNear!, r.ridNear!) },
+      { label: 'transposition', sql: 'l.rid_swaps[1] = ANY(r.rid_swaps)', js: (l, r) => r.ridSwaps!.includes(l.ridSwaps![0]) },
       ELSE,
     ],
   },
@@ -153,9 +148,9 @@ export const COMPARISONS: Comparison[] = [
   },
   {
     name: 'phone',
-    nullSql: 'l.phone IS NULL OR r.phone IS NULL',
-    isNull: (l, r) => l.phone === null || r.phone === null,
-    levels: [{ label: 'exact', sql: 'l.phone = r.phone', js: (l, r) => l.phone === r.phone }, ELSE],
+    nullSql: 'l.phone_bi IS NULL OR r.phone_bi IS NULL',
+    isNull: (l, r) => l.phoneBi === null || r.phoneBi === null,
+    levels: [{ label: 'exact', sql: 'l.phone_bi = r.phone_bi', js: (l, r) => l.phoneBi === r.phoneBi }, ELSE],
   },
   {
     name: 'addr',
@@ -169,11 +164,11 @@ export const COMPARISONS: Comparison[] = [
   },
   {
     name: 'passport',
-    nullSql: 'l.passport IS NULL OR r.passport IS NULL',
-    isNull: (l, r) => l.passport === null || r.passport === null,
+    nullSql: 'l.passport_bi IS NULL OR r.passport_bi IS NULL',
+    isNull: (l, r) => l.passportBi === null || r.passportBi === null,
     levels: [
-      { label: 'exact', sql: 'l.passport = r.passport', js: (l, r) => l.passport === r.passport },
-      { label: 'one character', sql: 'empi_hamming1(l.passport, r.passport)', js: (l, r) => hamming1(l.passport!, r.passport!) },
+      { label: 'exact', sql: 'l.passport_bi = r.passport_bi', js: (l, r) => l.passportBi === r.passportBi },
+      { label: 'one character', sql: SAME_POSITION('passport_near', 20), js: (l, r) => samePosition(l.passportNear!, r.passportNear!) },
       ELSE,
     ],
   },
@@ -206,4 +201,5 @@ export const GAMMA_COLUMNS = COMPARISONS.map((c) => `g_${c.name}`);
 /** The record columns the SQL comparisons read, in RecordFeatures terms (for the agreement test and queries). */
 export const RECORD_COLUMNS =
   'patient_key, institution_id, local_system, local_value, resident_id, resident_id_valid, name, name_kind, name_pinyin, ' +
-  'name_initials, mother_name, birth_date, sex, phone, village, township, passport, identifiers';
+  'name_initials, mother_name, birth_date, sex, phone, village, township, passport, identifiers, rid_bi, rid_near, rid_swaps, rid_dob, ' +
+  'phone_bi, passport_bi, passport_near, identifier_bis';

@@ -3,12 +3,14 @@
  * `empi_record` per Patient (patient_key = Patient.id at its institution).
  */
 import type { Address, HumanName, Identifier, Patient } from '@medplum/fhirtypes';
+import type { FieldCrypto } from '../crypto/index.ts';
 import { normalizeAddress } from './normalize/address.ts';
 import { normalizeBirthDate } from './normalize/date.ts';
 import { normalizePassport, normalizeResidentId } from './normalize/identifier.ts';
 import { normalizeName, type NameKind } from './normalize/name.ts';
 import { normalizePhone } from './normalize/phone.ts';
 import { normalizeSex } from './normalize/sex.ts';
+import { encryptIdentifier, identifierIndex, passportVariants, residentIdVariants } from './protect.ts';
 
 /** OID of the PRC resident identity card number (公民身份号码) in the national health information identifiers. */
 export const RESIDENT_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
@@ -49,6 +51,24 @@ export interface RecordFeatures {
   passport: string | null;
   /** Every identifier as `system|value`, for PIX. */
   identifiers: string[];
+  // The keyed forms the matcher compares and looks up (protect.ts): the resident ID, phone, passport and identifier
+  // values above are SM4 ciphertexts (display only) once features are computed — in memory as in empi_record.
+  /** Blind index of the resident ID (exact level, blocking, lookups). */
+  ridBi: string | null;
+  /** Keyed one-position-masked variants of the resident ID (one-digit level), by position. */
+  ridNear: string[] | null;
+  /** Keyed form of the resident ID itself, then of its 17 adjacent swaps (transposition level). */
+  ridSwaps: string[] | null;
+  /** The birth date is the one the (valid) resident ID encodes (golden record quality). */
+  ridDob: boolean;
+  phoneBi: string | null;
+  passportBi: string | null;
+  /** Keyed one-position-masked variants of the passport number (one-character level). */
+  passportNear: string[] | null;
+  /** Blind indexes of `identifiers` (PIX lookups by identifier). */
+  identifierBis: string[];
+  /** In memory only, for an incoming Patient: region code of its valid resident ID (a new person's health card). */
+  region?: string;
 }
 
 export function isResidentIdIdentifier(id: Identifier): boolean {
@@ -94,8 +114,44 @@ function addressCodes(a: Address): string[] {
   return codes;
 }
 
-/** Normalises every compared field of a FHIR Patient. */
-export function featuresOf(input: MatchInput): RecordFeatures {
+/**
+ * Normalises every compared field of a FHIR Patient and derives, with the database's crypto, the keyed forms the
+ * matcher compares (the clear values never leave this function: see protect.ts).
+ */
+export function featuresOf(input: MatchInput, crypto: FieldCrypto): RecordFeatures {
+  return protectFeatures(plainFeaturesOf(input), crypto);
+}
+
+export type PlainFeatures = Omit<RecordFeatures, 'ridBi' | 'ridNear' | 'ridSwaps' | 'ridDob' | 'phoneBi' | 'passportBi' | 'passportNear' | 'identifierBis'>;
+
+/** The stored form of clear features: ciphertexts for display, blind indexes and keyed variants for matching. */
+export function protectFeatures(p: PlainFeatures, crypto: FieldCrypto): RecordFeatures {
+  const rid = p.residentId;
+  const v = rid ? residentIdVariants(crypto, rid) : undefined;
+  return {
+    ...p,
+    residentId: rid ? crypto.encrypt(rid) : null,
+    ...phoneFields(crypto, p.phone),
+    passport: p.passport ? crypto.encrypt(p.passport) : null,
+    identifiers: p.identifiers.map((i) => encryptIdentifier(crypto, i)),
+    ridBi: rid ? crypto.blindIndex('resident-id', rid) : null,
+    ridNear: v?.near ?? null,
+    ridSwaps: v?.swaps ?? null,
+    ridDob: !!rid && p.residentIdValid && p.birthDate?.replace(/-/g, '') === rid.slice(6, 14),
+    passportBi: p.passport ? crypto.blindIndex('passport', p.passport) : null,
+    passportNear: p.passport ? passportVariants(crypto, p.passport) : null,
+    identifierBis: p.identifiers.map((i) => identifierIndex(crypto, i)),
+    region: rid && p.residentIdValid ? rid.slice(0, 6) : '000000',
+  };
+}
+
+/** The stored phone fields of a normalised phone number: its ciphertext and blind index. */
+export function phoneFields(crypto: FieldCrypto, phone: string | null): Pick<RecordFeatures, 'phone' | 'phoneBi'> {
+  return phone ? { phone: crypto.encrypt(phone), phoneBi: crypto.blindIndex('phone', phone) } : { phone: null, phoneBi: null };
+}
+
+/** The clear normalised features (never stored). */
+function plainFeaturesOf(input: MatchInput): PlainFeatures {
   const p = input.patient;
   const ids = p.identifier ?? [];
   let resident = undefined as ReturnType<typeof normalizeResidentId>;

@@ -3,6 +3,7 @@
  * SQL in registry.ts `refreshGolden` used by batch mode (a test checks they agree). Per field: the value of the best
  * source (a valid resident ID; a real name over a newborn placeholder or one with a `?`; a birth date confirmed by the
  * ID; a village code over a text key), then the most frequent value, then the newest, then the smallest patient_key.
+ * Protected values (resident ID, phone, passport) are kept as the chosen record's ciphertext.
  */
 import type { Queryable } from '../store/index.ts';
 import { RECORD_COLUMNS } from './comparisons.ts';
@@ -12,14 +13,16 @@ import { rowToFeatures } from './registry.ts';
 type Rec = RecordFeatures & { updatedAt: number };
 type Golden = Record<string, { value: string; source: string }>;
 
-const FIELDS: Array<{ field: string; get: (r: Rec) => string | null; quality: (r: Rec) => number; where?: (r: Rec) => boolean }> = [
-  { field: 'residentId', get: (r) => r.residentId, quality: () => 1, where: (r) => r.residentIdValid },
+// `key`: what counts as the same value — the blind index of a protected field (its ciphertexts differ at every write);
+// the value kept is the chosen record's ciphertext. Twins of registry.ts GOLDEN_FIELDS.
+const FIELDS: Array<{ field: string; get: (r: Rec) => string | null; key?: (r: Rec) => string | null; quality: (r: Rec) => number; where?: (r: Rec) => boolean }> = [
+  { field: 'residentId', get: (r) => r.residentId, key: (r) => r.ridBi, quality: () => 1, where: (r) => r.residentIdValid },
   { field: 'name', get: (r) => r.name, quality: (r) => (r.nameKind === 'zh' || r.nameKind === 'latin' ? 2 : 0) - (r.name?.includes('?') ? 1 : 0) },
-  { field: 'birthDate', get: (r) => r.birthDate, quality: (r) => (r.residentIdValid && r.birthDate?.replace(/-/g, '') === r.residentId?.slice(6, 14) ? 1 : 0) },
+  { field: 'birthDate', get: (r) => r.birthDate, quality: (r) => (r.ridDob ? 1 : 0) },
   { field: 'sex', get: (r) => r.sex, quality: () => 1 },
-  { field: 'phone', get: (r) => r.phone, quality: () => 1 },
+  { field: 'phone', get: (r) => r.phone, key: (r) => r.phoneBi, quality: () => 1 },
   { field: 'village', get: (r) => r.village, quality: (r) => (/^\d{12}$/.test(r.village ?? '') ? 1 : 0) },
-  { field: 'passport', get: (r) => r.passport, quality: () => 1 },
+  { field: 'passport', get: (r) => r.passport, key: (r) => r.passportBi, quality: () => 1 },
 ];
 
 /** The golden record of one person's records. */
@@ -28,12 +31,13 @@ export function goldenOf(recs: Rec[]): Golden {
   for (const f of FIELDS) {
     const cands = recs.filter((r) => f.get(r) !== null && (f.where?.(r) ?? true));
     if (!cands.length) continue;
+    const key = f.key ?? f.get;
     const count = new Map<string, number>();
-    for (const r of cands) count.set(f.get(r)!, (count.get(f.get(r)!) ?? 0) + 1);
+    for (const r of cands) count.set(key(r)!, (count.get(key(r)!) ?? 0) + 1);
     cands.sort(
       (a, b) =>
         f.quality(b) - f.quality(a) ||
-        count.get(f.get(b)!)! - count.get(f.get(a)!)! ||
+        count.get(key(b)!)! - count.get(key(a)!)! ||
         b.updatedAt - a.updatedAt ||
         (a.patientKey < b.patientKey ? -1 : a.patientKey > b.patientKey ? 1 : 0),
     );

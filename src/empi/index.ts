@@ -18,6 +18,8 @@ export { decideReviewItem, mergeInto, personDetail, reviewDetail, reviewQueue, u
 export { EmpiError } from './errors.ts';
 export { batchDedupe, type BatchResult } from './batch-dedupe.ts';
 export { stageRecords } from './stage.ts';
+export { cryptoOf, openGolden } from './protect.ts';
+export { protectLegacyEmpiRows } from './protect-legacy.ts';
 export { trainModel, type TrainResult } from './train.ts';
 export { patientKeysOfPerson, personOfPatient, getPerson, type PersonView } from './registry.ts';
 export { mergePersons, unmergePersons, mergeByA40, applyPatientLinks, personHistory } from './merge.ts';

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openTestDb } from '../../test/support/db.ts';
 import type { Db, Queryable } from '../store/index.ts';
+import { generateKeyRing } from '../crypto/index.ts';
 import { generateCounty } from '../synth/index.ts';
-import { featuresOf, type MatchInput, type RecordFeatures } from './features.ts';
+import { featuresOf as featuresWith, phoneFields, type MatchInput, type RecordFeatures } from './features.ts';
 import { matchBatch } from './match-batch.ts';
 import { matchFeatures, type MatchResult } from './match-incoming.ts';
 import { loadModel } from './model-store.ts';
 import { refreshGolden, registerDistinctPersons } from './registry.ts';
+import { openIdentifier } from './protect.ts';
 import { stageRecords } from './stage.ts';
 import { readSynthPatients, readSynthTruth } from './synth-feeds.ts';
 import { patientInput, prng, type PersonSpec } from './testing.ts';
@@ -21,6 +23,7 @@ const engine = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 function counting(tx: Queryable): Queryable & { n: number } {
   const c = {
     n: 0,
+    crypto: tx.crypto,
     query: ((sql: string, params?: unknown[], options?: { prepare?: boolean }) => {
       c.n++;
       return tx.query(sql, params, options);
@@ -33,12 +36,19 @@ function counting(tx: Queryable): Queryable & { n: number } {
   return c;
 }
 
+function open(db: Db, row: Record<string, unknown>, cols: string[]): Record<string, unknown> {
+  return { ...row, ...Object.fromEntries(cols.map((c) => [c, row[c] === null ? null : db.crypto.open(row[c] as string)])) };
+}
+
 /** Everything the EMPI wrote, minus timestamps, in a comparable form. */
 async function snapshot(db: Db) {
   const q = async (sql: string) => (await db.query(sql)).rows;
   return {
-    persons: await q('SELECT person_id, health_card, resident_id, merged_into FROM empi_person ORDER BY person_id'),
-    records: await q(`SELECT patient_key, person_id, status, resident_id, name, name_pinyin, birth_date, sex, phone, village, passport, identifiers FROM empi_record ORDER BY patient_key`),
+    // Protected values decrypted (issue 10): the same value is a different ciphertext in each database — each
+    // encrypted its health cards, and of two records with the same ID either may be the golden record's source.
+    persons: (await q('SELECT person_id, health_card, resident_id, merged_into FROM empi_person ORDER BY person_id')).map((r) => open(db, r, ['health_card', 'resident_id'])),
+    records: (await q(`SELECT patient_key, person_id, status, resident_id, name, name_pinyin, birth_date, sex, phone, village, passport, identifiers FROM empi_record ORDER BY patient_key`))
+      .map((r) => ({ ...open(db, r, ['resident_id', 'phone', 'passport']), identifiers: (r.identifiers as string[]).map((i) => openIdentifier(db.crypto, i)) })),
     blocks: await q('SELECT key, patient_key FROM empi_block ORDER BY key, patient_key'),
     names: await q('SELECT name, n FROM empi_name_tf ORDER BY name'),
     decisions: await q('SELECT decision_id, patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id FROM empi_decision ORDER BY decision_id'),
@@ -66,12 +76,18 @@ describe(`batch form of incremental matching (${engine})`, () => {
     await generateCounty({ persons: 500, seed: 11, outDir: dir });
     inputs = readSynthPatients(dir).inputs;
     truth = readSynthTruth(dir);
-    [one, many] = await Promise.all([openTestDb(), openTestDb()]);
+    // One key ring for both: the features computed once go to both, and their health cards' blind indexes compare.
+    const keys = generateKeyRing();
+    [one, many] = await Promise.all([openTestDb({ keys }), openTestDb({ keys })]);
   });
   after(async () => {
     await Promise.all([one?.close(), many?.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  // Features with the databases' (shared) keys; a changed phone as the matcher stores it (ciphertext, blind index).
+  const featuresOf = (x: MatchInput) => featuresWith(x, one.crypto);
+  const phoneAs = (p: string | null) => phoneFields(one.crypto, p);
 
   /** The landed unit a batch's i-th Patient came from (its events name it). */
   const actorOf = (i: number) => `landing:${100 + (i % 7)}`;
@@ -129,11 +145,11 @@ describe(`batch form of incremental matching (${engine})`, () => {
     for (let i = 0; i < 40; i++) {
       const at = Math.floor(r() * stream.length);
       const f = stream[at];
-      const change: Partial<RecordFeatures> = i % 3 === 0 ? { phone: `139${String(Math.floor(r() * 1e8)).padStart(8, '0')}` } : i % 3 === 1 ? { village: null, township: null } : { birthDate: null };
+      const change: Partial<RecordFeatures> = i % 3 === 0 ? phoneAs(`139${String(Math.floor(r() * 1e8)).padStart(8, '0')}`) : i % 3 === 1 ? { village: null, township: null } : { birthDate: null };
       stream.splice(Math.min(stream.length, at + 1 + (i % 2 ? 2 : 60)), 0, resend(f, change));
       if (i % 10 === 0) stream.splice(Math.min(stream.length, at + 4), 0, resend(f, { ...change, sex: null }));
     }
-    for (let i = 0; i < 10; i++) stream.splice(Math.floor(r() * stream.length), 0, resend(featuresOf(base[i * 7]), { phone: null }));
+    for (let i = 0; i < 10; i++) stream.splice(Math.floor(r() * stream.length), 0, resend(featuresOf(base[i * 7]), phoneAs(null)));
     const batches: RecordFeatures[][] = [];
     for (let i = 0; i < stream.length; i += 50) batches.push(stream.slice(i, i + 50));
 
@@ -180,11 +196,11 @@ describe(`batch form of incremental matching (${engine})`, () => {
     }
     const batch: RecordFeatures[] = [
       featuresOf(patientInput({ name: '李四', birthDate: '1980-01-01', gender: 'male', village: '330523101001' }, 'inst-x', 'x-1')),
-      { ...gains, phone: '13912340000', birthDate: '1971-01-01' }, // now in the phone's block
-      { ...loses, phone: null }, // out of the phone's block
+      { ...gains, ...phoneAs('13912340000'), birthDate: '1971-01-01' }, // now in the phone's block
+      { ...loses, ...phoneAs(null) }, // out of the phone's block
       featuresOf(patientInput({ name: '诸葛明亮', gender: 'male', phone: '13912340000' }, 'inst-g2', 'gains-2')), // found by the phone alone
       featuresOf(patientInput({ name: '上官云', gender: 'female', phone: '13912345678' }, 'inst-l2', 'loses-2')), // not found
-      { ...crowd[0], phone: '13611110000' }, // leaves the crowded phone
+      { ...crowd[0], ...phoneAs('13611110000') }, // leaves the crowded phone
       featuresOf(patientInput({ name: '张三明', gender: 'female', phone }, 'inst-y', 'y-1')), // the phone's block is usable again
       featuresOf(patientInput({ name: '欧阳修远', birthDate: '1977-07-07', gender: 'male', phone: '13811112222' }, 'inst-z', 'z-1')),
       featuresOf(staged), // known, but without a person

@@ -13,8 +13,8 @@
  *    the 200-record limit), a re-sent Patient (ADT^A08) moves between blocks with its new features, a name's count
  *    grows. So a Patient sees the records the batch's earlier Patients created — the same person registered at two
  *    institutions in one batch, an update of a Patient created earlier in it.
- * 4. **Write**, one statement: new persons (health card numbers from the person sequence, in the batch's order, as one
- *    by one), records inserted already linked, A08 updates, blocking keys added and removed, name counts, decisions,
+ * 4. **Write**, one statement (after drawing the new persons' numbers from the person sequence, in the batch's order,
+ *    as one by one, and encrypting their health card numbers): new persons, records inserted already linked, A08 updates, blocking keys added and removed, name counts, decisions,
  *    events, review items, and the golden records of the linked persons computed in JS — stored where the statement
  *    finds they were computed from every record of the person; the others are refreshed after it (rare).
  *
@@ -37,6 +37,7 @@ import { lockKeys } from './lock-keys.ts';
 import { matchFeatures, type MatchOptions, type MatchResult } from './match-incoming.ts';
 import type { ModelParams } from './model.ts';
 import { frequencyOf, nameCountSql } from './model-store.ts';
+import { cryptoOf, newPersonIdentity, nextPersonNumbers } from './protect.ts';
 import { featureValues, RECORD_COLUMN_LIST, rowToFeatures } from './registry.ts';
 
 const PREPARED = { prepare: true };
@@ -246,7 +247,7 @@ class BatchPlan {
       });
     } else {
       const grey = ranked.filter((c) => c.decision.outcome !== 'no-link').slice(0, 3);
-      this.#newPersons.push({ region: f.residentIdValid ? f.residentId!.slice(0, 6) : '000000', residentId: f.residentIdValid ? f.residentId : null });
+      this.#newPersons.push({ region: f.region ?? '000000', residentId: f.residentIdValid ? f.residentId : null });
       direct = `${NEW}${this.#newPersons.length}`;
       result.personId = direct;
       result.outcome = grey.length ? 'review' : 'new';
@@ -337,8 +338,11 @@ class BatchPlan {
     const named = inserts.filter((x) => x.countedName !== null);
     const o = this.#outcomes;
     const rv = this.#reviews;
+    // New persons' numbers from the sequence, in the batch's order; their health card numbers encrypted here.
+    const crypto = cryptoOf(tx);
+    const who = (await nextPersonNumbers(tx, this.#newPersons.length)).map((n, i) => newPersonIdentity(crypto, n, this.#newPersons[i].region));
     const params: unknown[] = [
-      /* $1-$3 new persons */ this.#newPersons.map((p) => p.region), this.#newPersons.map((p) => p.residentId), this.#newPersons.map((_, i) => golden(`${NEW}${i + 1}`)),
+      /* $1-$3 new persons */ who.map((p) => p.personId), this.#newPersons.map((p) => p.residentId), this.#newPersons.map((_, i) => golden(`${NEW}${i + 1}`)),
       /* $4 records */ JSON.stringify(inserts.map((x) => recordJson(x.pk, { person_id: personRef(x.person).person, np: personRef(x.person).np }))),
       /* $5 updates */ JSON.stringify(updates.map((pk) => recordJson(pk, {}))),
       /* $6-$7 keys of new records */ freshKeys.map((x) => x[0]), freshKeys.map((x) => x[1]),
@@ -349,6 +353,7 @@ class BatchPlan {
       /* $23-$24 */ this.#model.modelId, o.map((x) => x.actor),
       /* $25-$29 review items */ rv.map((x) => x.a), rv.map((x) => x.b), rv.map((x) => x.weight), rv.map((x) => x.evidence), rv.map((x) => x.reason),
       /* $30-$32 golden records of stored persons */ stored, stored.map(golden), stored.map((p) => (byPerson.get(p) ?? []).filter((r) => r.stored).length),
+      /* $33-$34 new persons' health cards */ who.map((p) => p.card), who.map((p) => p.cardBi),
     ];
     const { rows } = await tx.query<{ persons: string[]; reviews: Array<{ id: number; a: string; b: string }>; golden: string[] }>(WRITE_SQL, params, PREPARED);
     const { persons, reviews, golden: stored2 } = rows[0];
@@ -381,12 +386,12 @@ const UPDATE_SET = RECORD_COLUMN_LIST.filter((c) => c !== 'patient_key').map((c)
  * person is checked at the end of the statement, when the sibling insert of the persons is there.
  */
 const WRITE_SQL = `WITH np AS MATERIALIZED (
-    SELECT ord, nextval('empi_person_seq') AS n, region, rid, golden FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(region, rid, golden, ord)
-  ), pid AS (SELECT ord, 'P' || lpad(n::text, 10, '0') AS person_id FROM np),
+    SELECT ord, person_id, rid, golden, card, card_bi
+    FROM unnest($1::text[], $2::text[], $3::text[], $33::text[], $34::text[]) WITH ORDINALITY AS x(person_id, rid, golden, card, card_bi, ord)
+  ), pid AS (SELECT ord, person_id FROM np),
   p AS (
-    INSERT INTO empi_person (person_id, health_card, resident_id, golden)
-    SELECT 'P' || lpad(n::text, 10, '0'), 'HC' || d || empi_mod11_2(d), rid, golden::jsonb
-    FROM (SELECT n, rid, golden, region || lpad(n::text, 11, '0') AS d FROM np ORDER BY ord) y
+    INSERT INTO empi_person (person_id, health_card, health_card_bi, resident_id, golden)
+    SELECT person_id, card, card_bi, rid, golden::jsonb FROM np ORDER BY ord
   ), rec AS (
     INSERT INTO empi_record (${RECORD_COLUMN_LIST.join(', ')}, person_id)
     SELECT ${RECORD_COLUMN_LIST.map((c) => 'r.' + c).join(', ')}, coalesce(r.person_id, pid.person_id)

@@ -52,7 +52,9 @@ describe(`incremental matching (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
   for (const [what, spec] of variants) {
     it(`links ${what}`, async () => {
       const base = await registerBase({ ...BASE, rid: rid('330523', '1962-08-14', String(100 + Math.floor(Math.random() * 800))), phone: `139${Math.floor(1e7 + Math.random() * 8e7)}` });
-      const baseSpec = (await db.query<{ resident_id: string; phone: string }>('SELECT resident_id, phone FROM empi_record WHERE patient_key = $1', [base.patientKey])).rows[0];
+      const stored = (await db.query<{ resident_id: string; phone: string }>('SELECT resident_id, phone FROM empi_record WHERE patient_key = $1', [base.patientKey])).rows[0];
+      // Stored encrypted (issue 10): the base's clear ID and phone through the keys.
+      const baseSpec = { resident_id: db.crypto.decrypt(stored.resident_id), phone: db.crypto.decrypt(stored.phone) };
       const v = { ...spec };
       if (v.rid) v.rid = spec.rid === BASE.rid ? baseSpec.resident_id : transform(BASE.rid!, spec.rid!, baseSpec.resident_id);
       if (spec.phone === BASE.phone) v.phone = baseSpec.phone;

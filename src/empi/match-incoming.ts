@@ -11,6 +11,7 @@ import type { FieldEvidence, ModelParams } from './model.ts';
 import { goldenOf } from './golden.ts';
 import { frequencyOf, loadModel, nameCountSql } from './model-store.ts';
 import { featureValues, RECORD_COLUMN_LIST, refreshGolden, rowToFeatures } from './registry.ts';
+import { cryptoOf, newPersonIdentity, nextPersonNumbers } from './protect.ts';
 import { enqueueReview } from './review.ts';
 
 /** Incremental mode's statements have fixed text: prepared once per connection, planned without parsing each time. */
@@ -45,7 +46,7 @@ export interface MatchResult {
  * `input.patientKey` is the stored Patient's id; `input.institutionId` the submitting institution.
  */
 export async function matchIncoming(db: Db | Queryable, input: MatchInput, options: MatchOptions = {}): Promise<MatchResult> {
-  const f = featuresOf(input);
+  const f = featuresOf(input, cryptoOf(db));
   const model = options.model ?? (await loadModel(db));
   // Called with a Db: its own transaction. Called with the ingestion's transaction: joins it, so the Patient and its
   // link commit (or roll back) together.
@@ -121,14 +122,15 @@ export async function matchFeatures(
   } else {
     const grey = candidates.filter((c) => c.decision.outcome !== 'no-link').slice(0, 3);
     outcome = grey.length ? 'review' : 'new';
-    const region = f.residentIdValid ? f.residentId!.slice(0, 6) : '000000';
     const golden = goldenOf([{ ...f, updatedAt: Date.now() }]);
+    // The person's number first: its health card number (with the ID's region) is encrypted here, not in SQL.
+    const [n] = await nextPersonNumbers(tx, 1);
+    const who = newPersonIdentity(cryptoOf(tx), n, f.region ?? '000000');
     // The record's person comes from a sibling CTE; the foreign key is checked at the end of the statement.
     const { rows: created } = await tx.query<{ person_id: string }>(
       `WITH p AS (
-         INSERT INTO empi_person (person_id, health_card, resident_id, golden)
-         SELECT 'P' || lpad(n::text, 10, '0'), 'HC' || d || empi_mod11_2(d), ${at(1)}, ${at(3)}::jsonb
-         FROM (SELECT n, ${at(2)}::text || lpad(n::text, 11, '0') AS d FROM (SELECT nextval('empi_person_seq') AS n) s) x
+         INSERT INTO empi_person (person_id, health_card, health_card_bi, resident_id, golden)
+         VALUES (${at(6)}, ${at(7)}, ${at(2)}, ${at(1)}, ${at(3)}::jsonb)
          RETURNING person_id
        ), ${record.ctes('(SELECT person_id FROM p)')},
        d AS (INSERT INTO empi_decision (patient_key, other_patient_key, person_id, outcome, mode, weight, evidence, model_id)
@@ -136,8 +138,8 @@ export async function matchFeatures(
        e AS (INSERT INTO empi_event (kind, person_id, patient_key, actor, detail) SELECT 'new-person', person_id, $1, ${actor}, ${at(5)} FROM p)
        SELECT person_id FROM p`,
       [
-        ...record.params, ...common, f.residentIdValid ? f.residentId : null, region, JSON.stringify(golden), outcome,
-        JSON.stringify({ weight: top?.score.weight ?? null, matched: null }),
+        ...record.params, ...common, f.residentIdValid ? f.residentId : null, who.cardBi, JSON.stringify(golden), outcome,
+        JSON.stringify({ weight: top?.score.weight ?? null, matched: null }), who.personId, who.card,
       ],
       PREPARED,
     );

@@ -8,6 +8,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/index.ts';
 import { EmpiError } from './errors.ts';
+import { cryptoOf, identifierIndex } from './protect.ts';
 import { refreshGolden } from './registry.ts';
 import { enqueueReview } from './review.ts';
 
@@ -78,10 +79,11 @@ export async function recordByIdentifier(q: Queryable, identifier: string, insti
   const system = bar >= 0 ? identifier.slice(0, bar) : '';
   const value = bar >= 0 ? identifier.slice(bar + 1) : identifier;
   const inst = institutionId ? 'AND institution_id = $2' : '';
-  const where = system ? 'identifiers @> ARRAY[$1::text]' : '(local_value = $1 OR patient_key = $1)';
+  // Identifier values are stored encrypted: a system|value is found by its blind index (protect.ts).
+  const where = system ? 'identifier_bis @> ARRAY[$1::text]' : '(local_value = $1 OR patient_key = $1)';
   const { rows } = await q.query<{ patient_key: string }>(
     `SELECT patient_key FROM empi_record WHERE ${where} ${inst} ORDER BY (status = 'active') DESC, updated_at DESC LIMIT 1`,
-    [system ? `${system}|${value}` : value, ...(institutionId ? [institutionId] : [])],
+    [system ? identifierIndex(cryptoOf(q), `${system}|${value}`) : value, ...(institutionId ? [institutionId] : [])],
   );
   return rows[0]?.patient_key;
 }

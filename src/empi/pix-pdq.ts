@@ -14,6 +14,7 @@ import { FULL_VIEW, goldenPatientResource, type IdentityView } from './identity-
 import { recordByIdentifier } from './merge.ts';
 import type { FieldEvidence } from './model.ts';
 import { loadModel } from './model-store.ts';
+import { cryptoOf, identifierIndex, openIdentifier } from './protect.ts';
 import { normalizeBirthDate } from './normalize/date.ts';
 import { normalizeResidentId } from './normalize/identifier.ts';
 import { normalizeName } from './normalize/name.ts';
@@ -46,17 +47,18 @@ function split(identifier: string): [string, string] {
 /** The person an identifier designates: a record's identifier, a resident ID, a health card or a person id. */
 async function personOfIdentifier(q: Queryable, identifier: string): Promise<string | undefined> {
   const [system, value] = split(identifier);
+  // Health cards and resident IDs are stored encrypted: found by their blind indexes (protect.ts).
   if (system === PERSON_ID_SYSTEM || system === HEALTH_CARD_SYSTEM) {
-    const col = system === PERSON_ID_SYSTEM ? 'person_id' : 'health_card';
-    const { rows } = await q.query<{ pid: string }>(`SELECT empi_resolve(person_id) AS pid FROM empi_person WHERE ${col} = $1`, [value]);
+    const [col, v] = system === PERSON_ID_SYSTEM ? ['person_id', value] : ['health_card_bi', cryptoOf(q).blindIndex('health-card', value.toUpperCase())];
+    const { rows } = await q.query<{ pid: string }>(`SELECT empi_resolve(person_id) AS pid FROM empi_person WHERE ${col} = $1`, [v]);
     return rows[0]?.pid;
   }
   if (system === RESIDENT_ID_SYSTEM || system === 'urn:oid:2.16.156.10011.1.1') {
     const rid = normalizeResidentId(value);
     if (!rid) return undefined;
     const { rows } = await q.query<{ patient_key: string }>(
-      `SELECT patient_key FROM empi_record WHERE resident_id = $1 AND status = 'active' ORDER BY resident_id_valid DESC, created_at LIMIT 1`,
-      [rid.id],
+      `SELECT patient_key FROM empi_record WHERE rid_bi = $1 AND status = 'active' ORDER BY resident_id_valid DESC, created_at LIMIT 1`,
+      [cryptoOf(q).blindIndex('resident-id', rid.id)],
     );
     if (rows[0]) return personOfPatient(q, rows[0].patient_key);
   }
@@ -72,6 +74,7 @@ export async function pixLookup(q: Queryable, sourceIdentifier: string, targetSy
   const personId = await personOfIdentifier(q, sourceIdentifier);
   if (!personId) return undefined;
   const person = (await getPerson(q, personId))!;
+  const crypto = cryptoOf(q);
   const { rows } = await q.query<{ patient_key: string; institution_id: string; identifiers: string[] }>(
     `SELECT patient_key, institution_id, identifiers FROM empi_record WHERE patient_key = ANY($1::text[]) ORDER BY patient_key`,
     [person.patientKeys],
@@ -82,7 +85,8 @@ export async function pixLookup(q: Queryable, sourceIdentifier: string, targetSy
   const patientInstitutions: Record<string, string> = {};
   for (const r of rows) {
     patientInstitutions[r.patient_key] = r.institution_id;
-    for (const id of r.identifiers) {
+    for (const stored of r.identifiers) {
+      const id = openIdentifier(crypto, stored);
       if (seen.has(id)) continue;
       seen.add(id);
       const [system, value] = split(id);
@@ -188,13 +192,13 @@ export async function pdqSearch(q: Queryable, params: PdqParams, view: IdentityV
   if (params.telecom) {
     const p = normalizePhone(params.telecom.replace(/^(phone|tel):?\|?/, ''));
     if (!p) return { total: 0, patients: [] };
-    where.push(`r.phone = ${arg(p.value)}`);
+    where.push(`r.phone_bi = ${arg(cryptoOf(q).blindIndex('phone', p.value))}`);
   }
   if (params.identifier) {
     const [system, value] = split(params.identifier);
     const rid = normalizeResidentId(value);
-    const byRid = rid ? ` OR r.resident_id = ${arg(rid.id)}` : '';
-    where.push(system ? `(r.identifiers @> ARRAY[${arg(`${system}|${value}`)}::text]${byRid})` : `(r.local_value = ${arg(value)}${byRid})`);
+    const byRid = rid ? ` OR r.rid_bi = ${arg(cryptoOf(q).blindIndex('resident-id', rid.id))}` : '';
+    where.push(system ? `(r.identifier_bis @> ARRAY[${arg(identifierIndex(cryptoOf(q), `${system}|${value}`))}::text]${byRid})` : `(r.local_value = ${arg(value)}${byRid})`);
   }
   if (where.length === 1) throw new EmpiError('invalid', 'PDQ search needs at least one criterion');
   const { rows } = await q.query<{ pid: string }>(
@@ -230,7 +234,7 @@ export async function matchCandidates(
   patient: Patient,
   options: { count?: number; onlyCertain?: boolean; thresholds?: Thresholds; view?: IdentityView } = {},
 ): Promise<MatchCandidate[]> {
-  const f = featuresOf({ patient, patientKey: '', institutionId: '' });
+  const f = featuresOf({ patient, patientKey: '', institutionId: '' }, cryptoOf(q));
   const model = await loadModel(q);
   const found = await findCandidates(q, f, model.params, options.thresholds ?? DEFAULT_THRESHOLDS);
   const out: MatchCandidate[] = [];

@@ -3,11 +3,13 @@
  * the best-of-sources golden record. A person's record is the set of patient_keys linked to it, resolved at query
  * time through merges; clinical rows are never touched.
  */
+import type { FieldCrypto } from '../crypto/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import { blockKeys, blockKeysInsertSql } from './blocking.ts';
 import { RECORD_COLUMNS } from './comparisons.ts';
 import type { RecordFeatures } from './features.ts';
 import { recountNames } from './model-store.ts';
+import { cryptoOf, healthCardNumber, issueHealthCards, newPersonIdentity, nextPersonNumbers, openGolden, openIdentifier } from './protect.ts';
 
 /** A row of empi_record in RecordFeatures shape. */
 export function rowToFeatures(r: Record<string, unknown>): RecordFeatures {
@@ -30,6 +32,14 @@ export function rowToFeatures(r: Record<string, unknown>): RecordFeatures {
     township: (r.township as string) ?? null,
     passport: (r.passport as string) ?? null,
     identifiers: (r.identifiers as string[]) ?? [],
+    ridBi: (r.rid_bi as string) ?? null,
+    ridNear: (r.rid_near as string[]) ?? null,
+    ridSwaps: (r.rid_swaps as string[]) ?? null,
+    ridDob: Boolean(r.rid_dob),
+    phoneBi: (r.phone_bi as string) ?? null,
+    passportBi: (r.passport_bi as string) ?? null,
+    passportNear: (r.passport_near as string[]) ?? null,
+    identifierBis: (r.identifier_bis as string[]) ?? [],
   };
 }
 
@@ -38,25 +48,35 @@ export function featureValues(f: RecordFeatures): unknown[] {
   return [
     f.patientKey, f.institutionId, f.localSystem, f.localValue, f.residentId, f.residentIdValid, f.name, f.nameKind,
     f.namePinyin, f.nameInitials, f.motherName, f.birthDate, f.sex, f.phone, f.village, f.township, f.passport,
-    f.identifiers,
+    f.identifiers, f.ridBi, f.ridNear, f.ridSwaps, f.ridDob, f.phoneBi, f.passportBi, f.passportNear, f.identifierBis,
   ];
+}
+
+/** The RECORD_COLUMN_LIST columns that are text arrays (COPY writes them as array literals). */
+export const ARRAY_COLUMNS = ['identifiers', 'rid_near', 'rid_swaps', 'passport_near', 'identifier_bis'];
+
+/** Column values for COPY's text format: arrays as literals. */
+export function copyValues(f: RecordFeatures): unknown[] {
+  const v = featureValues(f);
+  RECORD_COLUMN_LIST.forEach((c, i) => {
+    if (ARRAY_COLUMNS.includes(c) && v[i] !== null) v[i] = copyArray(v[i] as string[]);
+  });
+  return v;
 }
 
 export const RECORD_COLUMN_LIST = RECORD_COLUMNS.split(',').map((c) => c.trim());
 
 /**
- * Creates a golden person with its electronic health card number (format: see health card notes in index.ts).
- * `region` is the GB/T 2260 code of the issuing region (the resident ID's first six digits when known).
+ * Creates a golden person with its electronic health card number (protect.ts `healthCardNumber`; stored encrypted with
+ * its blind index). `region` is the GB/T 2260 code of the issuing region (the resident ID's first six digits when
+ * known); `residentId` the ciphertext of the person's resident ID.
  */
 export async function createPerson(q: Queryable, residentId: string | null, region = '000000'): Promise<{ personId: string; healthCard: string }> {
-  const { rows } = await q.query<{ person_id: string; health_card: string }>(
-    `INSERT INTO empi_person (person_id, health_card, resident_id)
-     SELECT 'P' || lpad(n::text, 10, '0'), 'HC' || d || empi_mod11_2(d), $1
-     FROM (SELECT n, $2::text || lpad(n::text, 11, '0') AS d FROM (SELECT nextval('empi_person_seq') AS n) s) x
-     RETURNING person_id, health_card`,
-    [residentId, region],
-  );
-  return { personId: rows[0].person_id, healthCard: rows[0].health_card };
+  const crypto = cryptoOf(q);
+  const [n] = await nextPersonNumbers(q, 1);
+  const p = newPersonIdentity(crypto, n, region);
+  await q.query('INSERT INTO empi_person (person_id, health_card, health_card_bi, resident_id) VALUES ($1, $2, $3, $4)', [p.personId, p.card, p.cardBi, residentId]);
+  return { personId: p.personId, healthCard: healthCardNumber(region, n) };
 }
 
 /** SQL expression resolving a direct person id column through merges (cheap when the person was never merged). */
@@ -87,14 +107,15 @@ export async function patientKeysOfPerson(q: Queryable, personId: string): Promi
   return rows.map((r) => r.patient_key);
 }
 
-const GOLDEN_FIELDS: Array<{ field: string; col: string; quality: string; where?: string }> = [
-  { field: 'residentId', col: 'resident_id', quality: '1', where: 'resident_id_valid' }, // twins: golden.ts FIELDS
+const GOLDEN_FIELDS: Array<{ field: string; col: string; key?: string; quality: string; where?: string }> = [
+  // `key`: what "the same value" is (ciphertexts differ at every write: their blind index), twins: golden.ts FIELDS.
+  { field: 'residentId', col: 'resident_id', key: 'rid_bi', quality: '1', where: 'resident_id_valid' },
   { field: 'name', col: 'name', quality: `CASE name_kind WHEN 'zh' THEN 2 WHEN 'latin' THEN 2 ELSE 0 END - (CASE WHEN name LIKE '%?%' THEN 1 ELSE 0 END)` },
-  { field: 'birthDate', col: 'birth_date', quality: `CASE WHEN resident_id_valid AND to_char(birth_date, 'YYYYMMDD') = substr(resident_id, 7, 8) THEN 1 ELSE 0 END` },
+  { field: 'birthDate', col: 'birth_date', quality: `CASE WHEN rid_dob THEN 1 ELSE 0 END` },
   { field: 'sex', col: 'sex', quality: '1' },
-  { field: 'phone', col: 'phone', quality: '1' },
+  { field: 'phone', col: 'phone', key: 'phone_bi', quality: '1' },
   { field: 'village', col: 'village', quality: `CASE WHEN village ~ '^[0-9]{12}$' THEN 1 ELSE 0 END` },
-  { field: 'passport', col: 'passport', quality: '1' },
+  { field: 'passport', col: 'passport', key: 'passport_bi', quality: '1' },
 ];
 
 /**
@@ -113,7 +134,7 @@ export async function refreshGolden(q: Queryable, personIds: string[] | 'all' | 
   const picks = GOLDEN_FIELDS.map(
     (g) => `pick_${g.col} AS (
       SELECT DISTINCT ON (pid) pid, ${g.col}::text AS v, patient_key AS src FROM (
-        SELECT pid, ${g.col}, patient_key, updated_at, (${g.quality}) AS q, count(*) OVER (PARTITION BY pid, ${g.col}) AS c
+        SELECT pid, ${g.col}, patient_key, updated_at, (${g.quality}) AS q, count(*) OVER (PARTITION BY pid, ${g.key ?? g.col}) AS c
         FROM recs WHERE ${g.col} IS NOT NULL AND (${g.where ?? 'true'})) y
       ORDER BY pid, q DESC, c DESC, updated_at DESC, patient_key)`,
   );
@@ -153,7 +174,7 @@ export interface PersonView {
   patientKeys: string[];
 }
 
-/** A person with its golden record and every linked patient_key. */
+/** A person with its golden record and every linked patient_key, its protected values decrypted (display). */
 export async function getPerson(q: Queryable, personId: string): Promise<PersonView | undefined> {
   const { rows } = await q.query<{ person_id: string; health_card: string; resident_id: string | null; merged_into: string | null; golden: PersonView['golden'] }>(
     'SELECT person_id, health_card, resident_id, merged_into, golden FROM empi_person WHERE person_id = $1',
@@ -161,13 +182,23 @@ export async function getPerson(q: Queryable, personId: string): Promise<PersonV
   );
   if (!rows[0]) return undefined;
   const r = rows[0];
-  return { personId: r.person_id, healthCard: r.health_card, residentId: r.resident_id, mergedInto: r.merged_into, golden: r.golden, patientKeys: await patientKeysOfPerson(q, personId) };
+  const crypto = cryptoOf(q);
+  return {
+    personId: r.person_id, healthCard: r.health_card && crypto.open(r.health_card), residentId: r.resident_id && crypto.open(r.resident_id), mergedInto: r.merged_into,
+    golden: openGolden(crypto, r.golden), patientKeys: await patientKeysOfPerson(q, personId),
+  };
 }
 
-/** Records by patient_key, in RecordFeatures shape. */
+/** Records by patient_key, in RecordFeatures shape, their resident ID, phone, passport and identifiers decrypted (display). */
 export async function getRecords(q: Queryable, patientKeys: string[]): Promise<RecordFeatures[]> {
   const { rows } = await q.query(`SELECT ${RECORD_COLUMNS} FROM empi_record WHERE patient_key = ANY($1::text[]) ORDER BY patient_key`, [patientKeys]);
-  return rows.map(rowToFeatures);
+  return rows.map((row) => openFeatures(cryptoOf(q), rowToFeatures(row)));
+}
+
+/** Stored features with their protected values decrypted, for display (never for storing back). */
+export function openFeatures(crypto: FieldCrypto, f: RecordFeatures): RecordFeatures {
+  const open = (v: string | null) => (v === null ? null : crypto.open(v));
+  return { ...f, residentId: open(f.residentId), phone: open(f.phone), passport: open(f.passport), identifiers: f.identifiers.map((i) => openIdentifier(crypto, i)) };
 }
 
 /** A PostgreSQL array literal for COPY's text format (elements quoted, quotes and backslashes escaped). */
@@ -191,9 +222,7 @@ export async function registerDistinctPersons(db: Db, inputs: Iterable<RecordFea
     slice = [];
   };
   for (const f of inputs) {
-    const v = featureValues(f);
-    v[v.length - 1] = copyArray(f.identifiers);
-    slice.push(v);
+    slice.push(copyValues(f));
     if (slice.length >= sliceSize) await flush();
   }
   await flush();
@@ -208,13 +237,12 @@ export async function registerDistinctPersons(db: Db, inputs: Iterable<RecordFea
   const { rows } = await db.query<{ n: number }>(
     `WITH n AS MATERIALIZED (
        SELECT x.*, 'P' || lpad(x.s::text, 10, '0') AS pid, CASE WHEN resident_id_valid THEN resident_id END AS rid,
-         (CASE WHEN resident_id_valid THEN left(resident_id, 6) ELSE '000000' END) || lpad(x.s::text, 11, '0') AS d,
          jsonb_strip_nulls(jsonb_build_object(${golden})) AS golden
        FROM (SELECT y.*, nextval('empi_person_seq') AS s FROM (
          SELECT DISTINCT ON (patient_key) ${cols} FROM empi_stage st
          WHERE NOT EXISTS (SELECT 1 FROM empi_record r WHERE r.patient_key = st.patient_key) ORDER BY patient_key) y) x
      ), p AS (
-       INSERT INTO empi_person (person_id, health_card, resident_id, golden) SELECT pid, 'HC' || d || empi_mod11_2(d), rid, golden FROM n
+       INSERT INTO empi_person (person_id, resident_id, golden) SELECT pid, rid, golden FROM n
      ), ins AS (
        INSERT INTO empi_record (${cols}, person_id) SELECT ${cols}, pid FROM n
      ), d AS (
@@ -224,6 +252,8 @@ export async function registerDistinctPersons(db: Db, inputs: Iterable<RecordFea
      )
      SELECT count(*)::int AS n FROM n`,
   );
+  // Health card numbers carry the region of the resident ID, which only the keys can read: issued here, in JS.
+  await db.transaction((tx) => issueHealthCards(tx, 'SELECT r.person_id FROM empi_record r WHERE r.patient_key IN (SELECT patient_key FROM empi_stage)'));
   await db.query(blockKeysInsertSql(`patient_key IN (SELECT patient_key FROM empi_stage) AND NOT EXISTS (SELECT 1 FROM empi_block b WHERE b.patient_key = empi_record.patient_key)`));
   await recountNames(db);
   // VACUUM sets the visibility map, so the index-only scans of the blocking keys skip the heap from the first match

@@ -1,26 +1,19 @@
 /**
- * Bulk staging for an initial load: Patients are normalised in JS (OpenCC and pinyin have no SQL twin) and streamed
+ * Bulk staging for an initial load: Patients are normalised in JS (OpenCC and pinyin have no SQL twin; the keyed forms
+ * of their identifying values need the keys, which the database never holds) and streamed
  * with COPY into empi_stage, then moved into empi_record in one statement (known patient_keys are left alone).
  * Staged records have no person until `batchDedupe` runs.
  */
 import type { Db } from '../store/index.ts';
 import { featuresOf, type MatchInput, type RecordFeatures } from './features.ts';
-import { featureValues, RECORD_COLUMN_LIST } from './registry.ts';
-
-/** A PostgreSQL array literal for COPY (elements quoted, quotes and backslashes escaped). */
-function pgArray(values: string[]): string {
-  return '{' + values.map((v) => '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(',') + '}';
-}
+import { copyValues, RECORD_COLUMN_LIST } from './registry.ts';
 
 /** Stages Patients (or already-normalised features) for batch dedupe; returns how many new records were added. */
 export async function stageRecords(db: Db, inputs: Iterable<MatchInput | RecordFeatures>): Promise<number> {
   await db.exec('DELETE FROM empi_stage');
   const rows = (function* () {
     for (const x of inputs) {
-      const f = 'patient' in x ? featuresOf(x) : x;
-      const v = featureValues(f);
-      v[v.length - 1] = pgArray(f.identifiers);
-      yield v;
+      yield copyValues('patient' in x ? featuresOf(x, db.crypto) : x);
     }
   })();
   await db.copyFrom('empi_stage', RECORD_COLUMN_LIST, rows);

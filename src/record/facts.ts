@@ -5,6 +5,7 @@
  * institution's name joined in. The co-located btree (patient_key, resource_type, id) serves it on one node and,
  * on Citus, routes each key to its shard.
  */
+import { openGolden } from '../empi/index.ts';
 import type { Queryable } from '../store/index.ts';
 
 export const SUMMARY_TYPES = ['Patient', 'Encounter', 'Condition', 'Observation', 'DiagnosticReport', 'MedicationRequest', 'Immunization', 'AllergyIntolerance'];
@@ -74,5 +75,11 @@ export async function readPerson(q: Queryable, personId: string, patientKeys: st
       [patientKeys],
     ),
   ]);
-  return { person: p.rows[0], links: l.rows };
+  // The EMPI stores the resident ID, health card and the golden record's protected values encrypted (issue 10).
+  const row = p.rows[0];
+  const crypto = q.crypto;
+  const person = row && crypto
+    ? { ...row, health_card: row.health_card && crypto.open(row.health_card), resident_id: row.resident_id && crypto.open(row.resident_id), golden: openGolden(crypto, row.golden ?? {}) }
+    : row;
+  return { person, links: l.rows };
 }

@@ -5,7 +5,7 @@
  * operators search; the search itself is audited (it reads personal data).
  */
 import { decide, maskHealthCard, maskPhone, maskResidentId } from '../access/index.ts';
-import { normalizeName, normalizeResidentId } from '../empi/index.ts';
+import { normalizeName, normalizeResidentId, openGolden } from '../empi/index.ts';
 import type { Actor } from '../fhir/context.ts';
 import { fail, forbiddenText } from '../fhir/outcomes.ts';
 import type { RecordDeps } from './summary.ts';
@@ -41,11 +41,12 @@ export async function searchPatients(
       break;
     case 'residentId': {
       const rid = normalizeResidentId(q);
-      where = `r.resident_id = ${arg(rid?.id ?? q.toUpperCase())}`;
+      // Stored encrypted: found by the blind index of the normalised number (src/empi/protect.ts).
+      where = `r.rid_bi = ${arg(deps.db.crypto.blindIndex('resident-id', rid?.id ?? q.toUpperCase()))}`;
       break;
     }
     case 'healthCard':
-      where = `pp.health_card = ${arg(q.toUpperCase())}`;
+      where = `pp.health_card_bi = ${arg(deps.db.crypto.blindIndex('health-card', q.toUpperCase()))}`;
       break;
     case 'mrn':
       where = `r.local_value = ${arg(q)}${p.institution ? ` AND r.institution_id = ${arg(p.institution)}` : ''}`;
@@ -88,7 +89,8 @@ export async function searchPatients(
       [pids],
     ),
   ]);
-  const byPerson = new Map(persons.rows.map((r) => [r.person_id, r]));
+  const crypto = deps.db.crypto;
+  const byPerson = new Map(persons.rows.map((r) => [r.person_id, { ...r, health_card: r.health_card && crypto.open(r.health_card), golden: openGolden(crypto, r.golden) }]));
   const hits: PatientHit[] = pids.map((pid) => {
     const g = byPerson.get(pid)?.golden ?? {};
     const inst = new Map<string, PatientHit['institutions'][number]>();

@@ -1,5 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { featuresOf, mergeByA40 } from '../empi/index.ts';
+import { cryptoOf, featuresOf, mergeByA40 } from '../empi/index.ts';
 import { matchBatch } from '../empi/match-batch.ts';
 import { matchFeatures } from '../empi/match-incoming.ts';
 import { lockBlockKeys } from '../empi/lock-keys.ts';
@@ -18,16 +18,16 @@ export function empiHooks(): Pick<StandardizeServices, 'matchPatient' | 'matchPa
   return {
     async matchPatient(tx: Queryable, patient: Patient, unit) {
       model ??= await loadModel(tx);
-      await matchFeatures(tx, featuresOf({ patient, patientKey: patient.id!, institutionId: unit.institutionId }), model, { actor: `landing:${unit.id}` });
+      await matchFeatures(tx, featuresOf({ patient, patientKey: patient.id!, institutionId: unit.institutionId }, cryptoOf(tx)), model, { actor: `landing:${unit.id}` });
     },
     async matchPatients(tx, items) {
       if (!items.length) return;
       model ??= await loadModel(tx);
-      const records = items.map(({ patient, unit }) => featuresOf({ patient, patientKey: patient.id!, institutionId: unit.institutionId }));
+      const records = items.map(({ patient, unit }) => featuresOf({ patient, patientKey: patient.id!, institutionId: unit.institutionId }, cryptoOf(tx)));
       await matchBatch(tx, records, model, { actors: items.map((x) => `landing:${x.unit.id}`) });
     },
     async lockPatients(tx, patients) {
-      await lockBlockKeys(tx, patients.map(({ patient, institutionId }) => featuresOf({ patient, patientKey: patient.id!, institutionId })));
+      await lockBlockKeys(tx, patients.map(({ patient, institutionId }) => featuresOf({ patient, patientKey: patient.id!, institutionId }, cryptoOf(tx))));
     },
     async mergePatients(tx, m) {
       await mergeByA40(tx, m.survivingIdentifier, m.priorIdentifier, { institutionId: m.institutionId, actor: 'hl7-a40' });
