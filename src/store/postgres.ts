@@ -23,13 +23,16 @@ export interface PostgresOptions {
   schema?: string;
   /**
    * How long a statement may wait for a free pool connection before it fails with `Unavailable` (503 + Retry-After
-   * over HTTP) instead of waiting without bound, ms. Default 15 s.
+   * over HTTP) instead of waiting without bound, ms. Default 30 s (a loaded 2-core machine took over 15 s to open one).
    */
   connectTimeoutMs?: number;
 }
 
-/** pg-pool's message when no connection was free within connectionTimeoutMillis (it has no code). */
-const POOL_TIMEOUT = /timeout exceeded when trying to connect/i;
+/**
+ * pg-pool's messages (they have no code) when no connection was free within connectionTimeoutMillis, or a new one could
+ * not be opened within it.
+ */
+const POOL_TIMEOUT = /timeout exceeded when trying to connect|terminated due to connection timeout/i;
 const unavailable = (err: unknown): unknown =>
   err instanceof Error && POOL_TIMEOUT.test(err.message) ? new Unavailable('every database connection is busy: try again shortly', 2) : err;
 
@@ -49,7 +52,7 @@ export async function openPostgres(url: string, options: PostgresOptions, crypto
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
     types: typeParsers,
     ...(schema ? { options: `-c search_path=${schema},public` } : {}),
   });
