@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ingest [--rows N] [--messages M] [--connections C] [--bundles B] [--bundle-size S] [--senders F] [--async]`
+ * `npm run bench -- ingest [--rows N] [--messages M] [--connections C] [--bundles B] [--bundle-size S] [--senders F] [--async] [--standard-codes]`
  *
  * Issue 4's ingestion benchmark, per channel, through the real channel code on the configured database (PostgreSQL
  * when DATABASE_URL is set — the target platform for the figures; PGlite otherwise):
@@ -9,6 +9,8 @@
  *         (`--async`: posted with `Prefer: respond-async` — acknowledged 202 after landing, standardized by the worker)
  * Each is compared with a raw COPY of the rows it produced into an index-free table (the physical limit), and the
  * CSV run is repeated at 1/4 size to show that memory does not grow with file size.
+ * `fairness [--mb M] [--senders S] [--rounds R]`: p50/p99 time to acknowledge an M MB HL7 upload over HTTP while S other
+ * senders upload HL7 and CSV files (bench/ingest-fairness.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,8 +20,10 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import pino from 'pino';
 import { addHl7Sender, createIngest, ingestCsv, IngestWorker, landFhirBundle } from '../src/ingest/index.ts';
+import { standardCodedVisit } from './fhir-standard.ts';
 import { openDb, type Db } from '../src/store/index.ts';
 import { benchCounty, benchCsvCounty, benchHl7County, mllpSend } from './ingest-e2e.ts';
+import { benchUploadFairness } from './ingest-fairness.ts';
 
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -141,7 +145,7 @@ const FHIR_VILLAGES = ['横山', '大竹园', '马家', '白杨', '上舍', '高
 const LOCAL_LAB = 'http://his.bench.example.cn/lab';
 const BENCH_MRN = 'http://his.bench.example.cn/mrn';
 
-function fhirVisit(entries: unknown[], sender: number, patient: number, visit: number, checkChar: (first17: string) => string): void {
+function fhirVisit(entries: unknown[], sender: number, patient: number, visit: number, checkChar: (first17: string) => string, standard = false): void {
   const mrn = `S${sender}-${patient}`;
   const first17 = `330523${1950 + (patient % 50)}${String(1 + (patient % 12)).padStart(2, '0')}${String(1 + (patient % 28)).padStart(2, '0')}${String(patient % 1000).padStart(3, '0')}`;
   const p = `urn:uuid:${randomUUID()}`;
@@ -165,6 +169,7 @@ function fhirVisit(entries: unknown[], sender: number, patient: number, visit: n
     },
     request: { method: 'POST', url: 'Encounter' },
   });
+  if (standard) return standardCodedVisit(entries, p, enc, visit, day); // `--standard-codes` (issue 17): no local code
   const obs = (code: object, value: number, unit: string, at: string) => entries.push({
     fullUrl: `urn:uuid:${randomUUID()}`,
     resource: { resourceType: 'Observation', status: 'final', code, subject: { reference: p }, encounter: { reference: enc }, effectiveDateTime: `${day}T${at}:00+08:00`, valueQuantity: { value, unit } },
@@ -175,12 +180,12 @@ function fhirVisit(entries: unknown[], sender: number, patient: number, visit: n
 }
 
 /** `size` resources (10 per visit) from one sender; every fourth visit is of a patient seen in an earlier Bundle. */
-function fhirBundle(sender: number, b: number, size: number, checkChar: (first17: string) => string): string {
+function fhirBundle(sender: number, b: number, size: number, checkChar: (first17: string) => string, standard = false): string {
   const entries: unknown[] = [];
   const visits = Math.max(1, Math.round(size / 10));
   for (let v = 0; v < visits; v++) {
     const visit = b * visits + v;
-    fhirVisit(entries, sender, v % 4 === 3 && b > 0 ? (b - 1) * visits + v - 1 : visit, visit, checkChar);
+    fhirVisit(entries, sender, v % 4 === 3 && b > 0 ? (b - 1) * visits + v - 1 : visit, visit, checkChar, standard);
   }
   return JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries });
 }
@@ -196,7 +201,7 @@ function fhirBundle(sender: number, b: number, size: number, checkChar: (first17
  * (the 202s), then the end-to-end rate once the worker has settled every unit (time from the first post), each with
  * its ratio to the raw COPY, and what the status URLs answer at the end.
  */
-async function benchFhir(db: Db, bundles: number, size: number, senders: number, respondAsync = false, workers?: { n: number; batch: number }): Promise<void> {
+async function benchFhir(db: Db, bundles: number, size: number, senders: number, respondAsync = false, workers?: { n: number; batch: number }, standard = false): Promise<void> {
   const { openTestPlatform } = await import('../src/api/testing.ts');
   const { residentIdCheckChar } = await import('../src/standards/index.ts');
   const { cpuSeconds } = await import('./store.ts');
@@ -213,7 +218,8 @@ async function benchFhir(db: Db, bundles: number, size: number, senders: number,
       insts.push(inst);
     }
     const per = Math.ceil(bundles / senders);
-    const bodies = insts.map((_, s) => Array.from({ length: per }, (_, b) => fhirBundle(s, b, size, residentIdCheckChar)));
+    const bodies = insts.map((_, s) => Array.from({ length: per }, (_, b) => fhirBundle(s, b, size, residentIdCheckChar, standard)));
+    if (standard) console.log('FHIR  standard-coded (Synthea-like) Bundles: SNOMED CT, LOINC in and outside the subset, RxNorm, CVX — no local code');
     const prefer: Record<string, string> = respondAsync ? { prefer: 'respond-async' } : {};
     const post = (token: string, payload: string) => p.app.inject({ method: 'POST', url: '/fhir', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...prefer }, payload });
     const ids = insts.map((i) => i.id);
@@ -223,7 +229,7 @@ async function benchFhir(db: Db, bundles: number, size: number, senders: number,
       for (let i = 0; i < 30_000 && (await pending()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     };
     // Warm-up (terminology cache, EMPI model, validators' JIT) on a Bundle of its own, not counted.
-    await post(insts[0].token, fhirBundle(senders, 0, size, residentIdCheckChar));
+    await post(insts[0].token, fhirBundle(senders, 0, size, residentIdCheckChar, standard));
     if (respondAsync) await drained();
     // `--workers N [--worker-batch B]`: the platform's worker replaced by N worker loops of B units a batch (what N
     // server nodes' workers do on one database: FOR UPDATE SKIP LOCKED shares the queue), with the platform's options.
@@ -305,7 +311,7 @@ export async function run(args: string[]): Promise<void> {
   const db = await openDb(url ? { databaseUrl: url, schema } : { dataDir: dir });
   console.log(`ingest benchmark on ${url ? 'PostgreSQL' : 'PGlite (set DATABASE_URL for the reference figures)'}`);
   try {
-    const only = args.find((a) => ['csv', 'hl7', 'fhir', 'csv-landing', 'hl7-landing'].includes(a));
+    const only = args.find((a) => ['csv', 'hl7', 'fhir', 'csv-landing', 'hl7-landing', 'fairness'].includes(a));
     // CSV and HL7 end to end on a synthetic county's own feeds, drained before the next phase (bench/ingest-e2e.ts:
     // `--persons P --seed S`); `csv-landing` / `hl7-landing` time the landing alone on generated rows (memory flat
     // with file size, ratio to a raw COPY), leaving what they land unstandardized.
@@ -321,7 +327,9 @@ export async function run(args: string[]): Promise<void> {
     if (only === 'csv-landing') await benchCsv(db, arg(args, 'rows', 200_000));
     if (only === 'hl7-landing') await benchMllp(db, arg(args, 'messages', 20_000), arg(args, 'connections', 16));
     if (!only || only === 'fhir') await benchFhir(db, arg(args, 'bundles', 60), arg(args, 'bundle-size', 100), arg(args, 'senders', 4), args.includes('--async'),
-      args.includes('--workers') ? { n: arg(args, 'workers', 1), batch: arg(args, 'worker-batch', 500) } : undefined);
+      args.includes('--workers') ? { n: arg(args, 'workers', 1), batch: arg(args, 'worker-batch', 500) } : undefined, args.includes('--standard-codes'));
+    // Issue 18: a large upload's time to acknowledge while other senders upload (bench/ingest-fairness.ts).
+    if (!only || only === 'fairness') await benchUploadFairness(db, arg(args, 'mb', 10), arg(args, 'senders', 4), arg(args, 'rounds', 3));
   } finally {
     if (schema) await db.exec(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
     await db.close();

@@ -36,11 +36,12 @@ describe(`a Synthea transaction Bundle is stored whole and searchable by its sta
   });
   after(() => p.close());
 
-  it('stores every entry: a location per posted entry, 201 Created each, nothing quarantined', async () => {
+  it('stores every entry: a location per posted entry, 201 Created each (the Provenance not stored: lineage is meta.source), nothing quarantined', async () => {
     assert.equal(answer.type, 'transaction-response');
     assert.equal(answer.entry?.length, bundle.entry!.length);
-    assert.deepEqual(answer.entry!.map((e) => e.response?.status), bundle.entry!.map(() => '201 Created'));
-    assert.deepEqual(answer.entry!.map((e) => e.response?.location?.split('/')[0]), bundle.entry!.map((e) => e.resource!.resourceType));
+    const kept = bundle.entry!.filter((e) => e.resource!.resourceType !== 'Provenance');
+    assert.deepEqual(answer.entry!.map((e) => e.response?.status), bundle.entry!.map((e) => (e.resource!.resourceType === 'Provenance' ? '200 OK' : '201 Created')));
+    assert.deepEqual(answer.entry!.flatMap((e) => (e.response?.location ? [e.response.location.split('/')[0]] : [])), kept.map((e) => e.resource!.resourceType));
     const units = await p.deps.db.query<{ status: string }>(`SELECT status FROM landed_unit WHERE institution_id = $1`, [inst.id]);
     assert.deepEqual(units.rows.map((r) => r.status), ['standardized']);
   });
@@ -90,5 +91,19 @@ describe(`a Synthea transaction Bundle is stored whole and searchable by its sta
     assert.ok(enc, 'the encounter by its SNOMED CT type');
     const [c] = (await search(`Condition?code=${encodeURIComponent(`${SCT}|162864005`)}`)) as Condition[];
     assert.equal(c.encounter?.reference, `Encounter/${enc.id}`, 'references re-pointed to the platform\'s ids');
+  });
+
+  it('keeps the Claim, ExplanationOfBenefit and CareTeam as sent, their references re-pointed to the stored resources, the Patient and the institution', async () => {
+    const at = (type: string) => answer.entry!.find((e) => e.response?.location?.startsWith(`${type}/`))!.response!.location!.split('/_history')[0];
+    const get = async (loc: string) => (await p.app.inject({ method: 'GET', url: `/fhir/${loc}`, headers: { authorization: `Bearer ${admin}` } })).json();
+    const claim = await get(at('Claim'));
+    assert.deepEqual([claim.patient.reference, claim.diagnosis[0].diagnosisReference.reference, claim.item[0].encounter[0].reference], [at('Patient'), at('Condition'), at('Encounter')]);
+    assert.equal(claim.provider.reference, `Organization/${claim.meta.tag[0].code}`, 'the submitting institution stands for the sender\'s Organization');
+    assert.equal(claim.total.value, 704.2);
+    const eob = await get(at('ExplanationOfBenefit'));
+    assert.deepEqual([eob.claim.reference, eob.insurance[0].coverage.reference, eob.contained[0].resourceType, eob.provider.display], [at('Claim'), '#coverage', 'Coverage', 'Practitioner (not stored)']);
+    const team = await get(at('CareTeam'));
+    assert.deepEqual(team.participant.map((x: { member: { reference?: string; display?: string } }) => x.member.reference ?? x.member.display), [at('Patient'), 'Dr. Delbert384 Koch169']);
+    assert.equal(team.text, undefined, 'the sender\'s narrative is not kept');
   });
 });

@@ -89,3 +89,49 @@ export function observationAsSent(
     ...(o.component?.length ? { component: o.component.map((c) => ({ code: c.code, ...values(c), ...(c.interpretation ? { interpretation: c.interpretation } : {}) })) } : {}),
   };
 }
+
+/**
+ * Patient-compartment types standardization has no builder for, kept as sent (issue 17: a Synthea patient's Claims,
+ * ExplanationOfBenefits, CarePlans … are part of the record): the element naming their Patient.
+ */
+export const KEPT_AS_SENT: Readonly<Record<string, string>> = {
+  Claim: 'patient', ExplanationOfBenefit: 'patient', Coverage: 'beneficiary', CarePlan: 'subject', CareTeam: 'subject', Goal: 'subject',
+  AllergyIntolerance: 'patient', DocumentReference: 'subject', ImagingStudy: 'subject', Device: 'patient', SupplyDelivery: 'patient',
+  MedicationAdministration: 'subject', MedicationStatement: 'subject', FamilyMemberHistory: 'patient', ServiceRequest: 'subject',
+};
+
+/**
+ * Not stored, as the sender's Organization/Practitioner are not: a Provenance (the platform's lineage is
+ * meta.source) and a Medication (the shared catalogue is the platform's, codes travel in the requests).
+ */
+export const NOT_STORED_TYPES: ReadonlySet<string> = new Set(['Organization', 'Practitioner', 'PractitionerRole', 'Location', 'Provenance', 'Medication']);
+
+/**
+ * A resource of KEPT_AS_SENT in the platform's frame: its id from the source keys, lineage and institution tag, its
+ * Patient the institution's; every reference re-pointed — to what this Bundle's entries became, the Patient, the
+ * institution's Organization — or, to what is not stored (a Practitioner, a Location), kept as its display only;
+ * references to contained resources (`#id`) as they are. The sender's narrative is dropped (it names its own ids).
+ */
+export function resourceAsSent<T extends { resourceType: string }>(
+  ctx: UnitContext, r: T, key: string, patient: PatientRef, target: (ref: string) => string | PatientRef | undefined,
+): T {
+  const rewrite = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(rewrite);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = k === 'contained' ? x : rewrite(x);
+    if (typeof o.reference === 'string' && !o.reference.startsWith('#')) {
+      const ref = o.reference;
+      const t = target(ref);
+      delete out.reference;
+      if (t) out.reference = typeof t === 'string' ? t : t.reference;
+      else if (/^Patient[/?]/.test(ref)) out.reference = patient.reference;
+      else if (/^Organization[/?]/.test(ref)) Object.assign(out, ctx.org());
+      else if (!out.display) out.display = `${ref.split(/[/?]/)[0]} (not stored)`;
+    }
+    return out;
+  };
+  const { id: _id, meta: _meta, text: _text, ...rest } = r as T & { id?: string; meta?: unknown; text?: unknown };
+  return { ...(rewrite(rest) as T), ...ctx.frame(r.resourceType as 'Claim', key), [KEPT_AS_SENT[r.resourceType]]: { reference: patient.reference } };
+}

@@ -6,7 +6,7 @@ import { validateIncoming } from '../fhir/index.ts';
 import { decodeUnit } from '../ingest/index.ts';
 import { condition, diagnosticReport, encounter, immunization, medicationRequest, procedure, quantityObservation, type EncounterClass } from './clinical.ts';
 import type { PatientRef, UnitContext } from './context.ts';
-import { chooseCoding, keepObservationAsSent, observationAsSent, withSentCodings } from './fhir-as-sent.ts';
+import { chooseCoding, KEPT_AS_SENT, keepObservationAsSent, NOT_STORED_TYPES, observationAsSent, resourceAsSent, withSentCodings } from './fhir-as-sent.ts';
 import { buildPatient } from './patient.ts';
 import { isStandardSystem } from '../terminology/index.ts';
 
@@ -44,14 +44,16 @@ export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promi
   if (ctx.reasons.length) return produced;
   // Reasons name the entry as a FHIRPath from the Bundle (Bundle.entry[3].resource.code), so a sender finds it.
   const at = (e: { index: number; resource: Resource }) => (bundle ? `Bundle.entry[${e.index}].resource` : e.resource.resourceType);
-  const made = (e: { index: number }, r: Resource) => {
-    produced[e.index] = `${r.resourceType}/${r.id}`;
-    ctx.resources.push(r);
-  };
   const refs = new Map<string, PatientRef | string>();
   const alias = (e: { fullUrl?: string; resource: Resource }, target: string | PatientRef) => {
     if (e.fullUrl) refs.set(e.fullUrl, target);
     if (e.resource.id) refs.set(`${e.resource.resourceType}/${e.resource.id}`, target);
+  };
+  // Every produced resource answers to the sender's references (a Claim's diagnosisReference to a Condition …).
+  const made = (e: { index: number; fullUrl?: string; resource: Resource }, r: Resource) => {
+    produced[e.index] = `${r.resourceType}/${r.id}`;
+    ctx.resources.push(r);
+    if (r.resourceType !== 'Patient') alias(e, `${r.resourceType}/${r.id}`);
   };
   // Patients first: everything else references them.
   for (const e of valid.filter((x) => x.resource.resourceType === 'Patient')) {
@@ -74,12 +76,17 @@ export async function standardizeFhir(ctx: UnitContext, parsed?: unknown): Promi
     const r = e.resource;
     const el = at(e);
     const key = e.fullUrl ?? `${r.resourceType}/${r.id ?? i}`;
+    if (NOT_STORED_TYPES.has(r.resourceType)) continue;
+    if (KEPT_AS_SENT[r.resourceType]) {
+      const ref = (r as unknown as Record<string, { reference?: string } | undefined>)[KEPT_AS_SENT[r.resourceType]]?.reference;
+      const patient = await patientOf(ref, `${el}.${KEPT_AS_SENT[r.resourceType]}`);
+      if (!patient) continue;
+      const kept = resourceAsSent(ctx, r, key, patient, (x) => refs.get(x));
+      made(e, kept);
+      alias(e, `${kept.resourceType}/${kept.id}`);
+      continue;
+    }
     switch (r.resourceType) {
-      case 'Organization':
-      case 'Practitioner':
-      case 'PractitionerRole':
-      case 'Location':
-        continue;
       case 'Encounter': {
         const patient = await patientOf(r.subject?.reference, `${el}.subject`);
         const visitId = r.identifier?.[0]?.value ?? r.id ?? key;

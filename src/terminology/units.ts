@@ -33,6 +33,16 @@ const SPELLINGS: Array<[RegExp, string]> = [
  * or undefined when it is not a unit UCUM knows.
  */
 export function toUcum(raw: string): string | undefined {
+  // A feed repeats a few dozen unit strings; ucum-lhc's parse is the costly part (memoised, bounded).
+  if (UCUM_MEMO.has(raw)) return UCUM_MEMO.get(raw);
+  const out = toUcumUncached(raw);
+  if (UCUM_MEMO.size < 10_000) UCUM_MEMO.set(raw, out);
+  return out;
+}
+
+const UCUM_MEMO = new Map<string, string | undefined>();
+
+function toUcumUncached(raw: string): string | undefined {
   const s = raw.normalize('NFKC').trim().replace(/[μµ]/g, 'u').replace(/\s+/g, '');
   if (!s) return undefined;
   for (const [re, code] of SPELLINGS) if (re.test(s)) return s.replace(re, code);
