@@ -5,6 +5,7 @@ import type { Config } from '../../config/index.ts';
 import type { CountyJson } from '../../synth/index.ts';
 import type { RunningServer } from '../server-runtime.ts';
 import { ensureCounty, type CountySpec } from './county.ts';
+import { quarantineShare } from './quarantine-share.ts';
 import { rankScenario, type DemoScenario } from './scenario.ts';
 import type { Queryable } from '../../store/index.ts';
 import { demoUsers } from './users.ts';
@@ -217,4 +218,5 @@ export async function drainWithProgress(
   const after = await feedTotals(api);
   const secs = (Date.now() - started) / 1000;
   log(`standardized ${after.standardized.toLocaleString('en-US')}, quarantined ${after.quarantined.toLocaleString('en-US')} (see \`healthbrain quarantine\`), duplicates ${after.duplicates.toLocaleString('en-US')}, still pending ${after.pending} — ${processed} unit(s) in ${secs.toFixed(1)} s (${Math.round(processed / Math.max(secs, 0.1))}/s)`);
+  for (const line of await quarantineShare(api, after)) log(line); // issue 17: the share held, explained, and how to work it
 }
