@@ -128,12 +128,17 @@ export type PlainFeatures = Omit<RecordFeatures, 'ridBi' | 'ridNear' | 'ridSwaps
 export function protectFeatures(p: PlainFeatures, crypto: FieldCrypto): RecordFeatures {
   const rid = p.residentId;
   const v = rid ? residentIdVariants(crypto, rid) : undefined;
+  // An identifier without a system that carries the resident ID is not a record number: not kept in clear as one.
+  const localIsId = p.localValue !== null && !!rid && normalizeResidentId(p.localValue)?.id === rid;
   return {
     ...p,
+    ...(localIsId ? { localSystem: null, localValue: null } : {}),
     residentId: rid ? crypto.encrypt(rid) : null,
     ...phoneFields(crypto, p.phone),
     passport: p.passport ? crypto.encrypt(p.passport) : null,
-    identifiers: p.identifiers.map((i) => encryptIdentifier(crypto, i)),
+    // The record's own number (local_system|local_value, in clear in those columns for record search and A40) is
+    // left as it is; every other identifier value — resident ID, passport, other numbers — is encrypted.
+    identifiers: p.identifiers.map((i) => (!localIsId && p.localValue !== null && i === `${p.localSystem ?? ''}|${p.localValue}` ? i : encryptIdentifier(crypto, i))),
     ridBi: rid ? crypto.blindIndex('resident-id', rid) : null,
     ridNear: v?.near ?? null,
     ridSwaps: v?.swaps ?? null,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openTestDb } from '../../test/support/db.ts';
 import { FieldCrypto, generateKeyRing } from '../crypto/index.ts';
+import { residentIdCheckChar } from '../standards/index.ts';
 import type { Db } from '../store/index.ts';
 import { generateCounty } from '../synth/index.ts';
 import { batchDedupe } from './batch-dedupe.ts';
@@ -100,6 +101,17 @@ describe('keyed resident ID and passport comparisons', () => {
     const stored = f(id, 'E12345678');
     assert.ok(!JSON.stringify(stored).includes(id) && !JSON.stringify(stored).includes('12345678'));
     assert.equal(crypto.decrypt(stored.residentId!), id);
+  });
+
+  it('keeps a record number in clear but never an unlabelled identifier that is the resident ID', () => {
+    const id = '33052319800305001' + residentIdCheckChar('33052319800305001'); // valid: taken without a system
+    const mrn = featuresOf({ patient: { resourceType: 'Patient', identifier: [{ system: 'urn:H1:mrn', value: 'M7' }, { system: RESIDENT_ID_SYSTEM, value: id }] }, patientKey: 'k1', institutionId: 'H1' }, crypto);
+    assert.deepEqual([mrn.localSystem, mrn.localValue, mrn.identifiers[0]], ['urn:H1:mrn', 'M7', 'urn:H1:mrn|M7']);
+    assert.ok(mrn.identifiers[1].startsWith(`${RESIDENT_ID_SYSTEM}|sm4:`));
+    const bare = featuresOf({ patient: { resourceType: 'Patient', identifier: [{ value: id }] }, patientKey: 'k2', institutionId: 'H1' }, crypto);
+    assert.equal(crypto.decrypt(bare.residentId!), id, 'taken for the resident ID');
+    assert.equal(bare.localValue, null);
+    assert.ok(!JSON.stringify(bare).includes(id));
   });
 });
 
