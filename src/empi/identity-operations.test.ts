@@ -105,7 +105,7 @@ describe(`identity operations behind the access rules, audited (${process.env.DA
     assert.equal(event.outcome, '0');
     assert.equal(event.agent![0].location?.display, '安吉县人民医院');
     assert.deepEqual(patientsOf(event), [`Patient/${personId}`, `Patient/${keys.h}`], 'the person and the Patient the answer named');
-    assert.match(queryOf(event), /sourceIdentifier=urn%3Aoid%3A2\.16\.156\.10011\.1\.3%7C330523\*+0019/);
+    assert.match(decodeURIComponent(queryOf(event)), /sourceIdentifier=urn:oid:2\.16\.156\.10011\.1\.3\|330523\*+0019/, 'the asked resident ID is masked in the trail');
     // The resident sees the lookup in "who viewed me".
     const mine = await inject({ method: 'GET', url: `/fhir/AuditEvent?patient=Patient/${personId}&_count=500`, headers: bearer(tokens.resident) });
     assert.equal(mine.statusCode, 200, mine.body);
