@@ -80,7 +80,8 @@ describe(`ingestion HTTP routes on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
       `SELECT content, status FROM landed_unit WHERE institution_id = $1 AND channel = 'fhir'`, [inst.id],
     );
     assert.equal(rows.length, 1);
-    assert.equal(Buffer.from(rows[0].content).toString(), bundle, 'the original bytes, whitespace and all');
+    // Sealed at rest (issue 10): the original bytes are what unsealing gives back.
+    assert.equal(p.deps.db.crypto.unseal(rows[0].content).toString(), bundle, 'the original bytes, whitespace and all');
     assert.equal(rows[0].status, first.statusCode < 400 ? 'standardized' : 'quarantined');
     // 4 HL7 messages (2 duplicates), 3 CSV rows, 2 Bundles (1 duplicate); once the worker is idle the counts reconcile.
     let f = (await feeds()).find((r: { institution_id: string }) => r.institution_id === inst.id);

@@ -41,7 +41,7 @@ before(async () => {
   truth = readFileSync(join(dir, 'truth', 'records.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const { rows } = await db.query<{ id: number; institution_id: string; status: string; reasons: Array<{ code: string }> | null; content: Uint8Array; encoding: string }>(
     `SELECT id, institution_id, status, reasons, content, encoding FROM landed_unit ORDER BY id`);
-  units = rows.map((r) => ({ id: Number(r.id), institution_id: r.institution_id, status: r.status, reasons: r.reasons, text: decodeUnit(r) }));
+  units = rows.map((r) => ({ id: Number(r.id), institution_id: r.institution_id, status: r.status, reasons: r.reasons, text: decodeUnit({ ...r, content: db.crypto.unseal(r.content) }) }));
 });
 after(async () => {
   await db.close();
