@@ -14,7 +14,7 @@
  * | role (token) | person-record (summary, $everything, compartment read/search naming a patient) | search naming no patient | `_history` | create / update / delete |
  * |---|---|---|---|---|
  * | clinician | care relationship, consent, or break-the-glass (decide.ts) | Patient only: needs an identifier, `_id`, phone/telecom or a name of ≥ 2 characters; identifiers masked except its own institution's Patients; ≤ 50 a page | type/system: refused | the patient's record decision, and only rows its institution submitted |
- * | institution system | relationship or consent; else only rows it submitted itself (restricted in SQL) | only rows it submitted (restricted in SQL) | type: its own rows; system: refused | only rows it submitted (any subject) |
+ * | institution system | relationship or consent; else only rows it submitted itself (restricted in SQL) | only rows it submitted (restricted in SQL); a selective Patient search (PDQm) the region's, others' masked | type: its own rows; system: refused | only rows it submitted (any subject) |
  * | operator | break-the-glass only (`operator`); Patient demographic search as a clinician | as clinician | refused | rows with no institution only (+ person decision for compartment data) |
  * | resident | self only | refused | refused | own Consents only |
  * | manager, researcher, auditor | refused (`role-not-permitted`); auditor reads AuditEvents | refused | refused | refused |
@@ -186,8 +186,14 @@ export async function decide(q: Queryable, actor: Actor, question: AccessQuestio
       }
       return restrict ? allow('own-data', { restrictInstitution: restrict, ...cap }) : { ...(last as Grant), ...cap };
     }
-    if (role === 'system' && actor.institutionId) return allow('own-data', { restrictInstitution: actor.institutionId });
     const includes = qn.query.some(([k]) => INCLUDES.test(k));
+    if (role === 'system' && actor.institutionId) {
+      // PDQm (ITI-78): a selective Patient search finds the region's Patients, other institutions' masked (the
+      // identity table's `pdq`); anything broader lists only the institution's own rows.
+      const pdq = qn.resourceType === 'Patient' && !includes && !tooBroad(qn.query) && decideIdentityOperation(actor, 'pdq').allowed;
+      if (pdq) return allow('identity', { unmasked: false, maskExceptInstitution: actor.institutionId });
+      return allow('own-data', { restrictInstitution: actor.institutionId });
+    }
     if (qn.resourceType === 'Patient' && qn.kind === 'search' && (role === 'clinician' || role === 'operator') && !includes) {
       const broad = tooBroad(qn.query);
       if (broad) return deny('search-too-broad', broad);
