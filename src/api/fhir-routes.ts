@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../auth/index.ts';
-import type { FhirRequest, FhirResponse } from '../fhir/context.ts';
+import type { Actor, FhirRequest, FhirResponse } from '../fhir/context.ts';
 import { authenticate } from './authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
@@ -37,6 +37,25 @@ function toFhirRequest(request: FastifyRequest): FhirRequest {
   return { method: method as FhirRequest['method'], path: fhirPath(request.url), query: fhirQuery(request.url), body: request.body, headers };
 }
 
+/**
+ * The purpose of use a request declares (v3-ActReason, e.g. ETREAT for break-the-glass) and its stated reason, from
+ * the `X-Purpose-Of-Use` and `X-Break-Glass-Reason` headers — the FHIR API's form of the record API's
+ * `{purposeOfUse, reason}` body. The reason is percent-encoded UTF-8 (header values are Latin-1). The access decision
+ * grants break-the-glass only with a reason, flags it for review and writes the reason into the AuditEvent.
+ */
+export function withDeclaredPurpose(actor: Actor, headers: Record<string, string | undefined>): Actor {
+  const purpose = headers['x-purpose-of-use']?.trim();
+  if (!purpose) return actor;
+  if (!/^[A-Za-z]{2,20}$/.test(purpose)) throw new HttpError('bad-request', 'X-Purpose-Of-Use must be a v3-ActReason code such as TREAT or ETREAT');
+  let reason: string | undefined;
+  try {
+    reason = headers['x-break-glass-reason'] ? decodeURIComponent(headers['x-break-glass-reason']).trim() || undefined : undefined;
+  } catch {
+    throw new HttpError('bad-request', 'X-Break-Glass-Reason must be percent-encoded UTF-8');
+  }
+  return { ...actor, purposeOfUse: purpose.toUpperCase(), purposeReason: reason };
+}
+
 function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   return reply.code(status).type(FHIR_CONTENT_TYPE).send(JSON.stringify(body));
@@ -56,7 +75,7 @@ export function fhirRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (req.method === 'GET' && req.path === 'metadata') {
       return send(reply, 200, await deps.fhir.capabilityStatement(baseUrl));
     }
-    const actor = await authenticate(deps, request);
+    const actor = withDeclaredPurpose(await authenticate(deps, request), req.headers);
     const denial = await authorize(deps.accessPolicies, actor, req);
     // A denial is 403 unless its outcome names another status (401 for a rule that wants re-authentication).
     if (denial) return send(reply, deps.fhir.status(denial) === 400 ? 403 : deps.fhir.status(denial), denial);

@@ -21,6 +21,8 @@ export interface Actor {
   scopes: string[];
   /** Declared purpose of use (e.g. TREAT, ETREAT for break-the-glass), when given. */
   purposeOfUse?: string;
+  /** The stated reason that goes with a break-the-glass purpose (ETREAT), when given. */
+  purposeReason?: string;
 }
 
 export interface RequestContext {

@@ -30,7 +30,7 @@ export function everythingOperation(deps: RecordDeps): OperationHandler {
     if (since && Number.isNaN(Date.parse(since))) fail(badRequest(`Invalid _since "${since}"`, '_since'));
     const types = params.get('_type')?.split(',').map((t) => t.trim()).filter(Boolean);
     const personId = await personOf(deps, target.id);
-    const { person, audit } = await openRecord(deps, ctx.actor, personId, { purpose: ctx.actor.purposeOfUse, requestId: ctx.requestId }, {
+    const { person, audit } = await openRecord(deps, ctx.actor, personId, { purpose: ctx.actor.purposeOfUse, reason: ctx.actor.purposeReason, requestId: ctx.requestId }, {
       subtype: 'operation', query: `Patient/${target.id}/$everything`, action: 'E',
     });
     const keys = person.patientKeys.length ? person.patientKeys : [target.id];

@@ -86,7 +86,7 @@ export function recordAccessRule(deps: RecordDeps): AccessRule {
     const { actor } = ctx;
     const type = req.resourceType;
     const compartment = type !== '*' && isCompartmentType(type);
-    const ask = { purpose: actor.purposeOfUse, now: deps.now(), options: deps.access };
+    const ask = { purpose: actor.purposeOfUse, reason: actor.purposeReason, now: deps.now(), options: deps.access };
     const ask1 = (question: AccessQuestion) => decide(deps.db, actor, question, ask);
 
     switch (req.interaction) {

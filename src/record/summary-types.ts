@@ -175,7 +175,7 @@ export interface RecordSummary {
 }
 
 /** Why the reader may see this record (issue 6 access rules). */
-export type AccessBasis = 'care-relationship' | 'resident-authorization' | 'break-the-glass' | 'self' | 'operator';
+export type AccessBasis = 'care-relationship' | 'resident-authorization' | 'break-the-glass' | 'self' | 'operator' | 'export' | 'platform-admin';
 
 /**
  * `OperationOutcome.issue[0].details.coding[0].code` of the 403 answer when a clinician has no care relationship

@@ -100,6 +100,8 @@ export const en: Record<keyof typeof zh, string> = {
   'record.access.break-the-glass': 'Break-the-glass access: this read is recorded and will be reviewed',
   'record.access.self': 'Own record',
   'record.access.operator': 'Basis: platform operation',
+  'record.access.export': 'Basis: data export (audited)',
+  'record.access.platform-admin': 'Basis: platform admin (audited)',
   'record.generated': 'Generated {time}',
 
   'tab.summary': 'Summary',

@@ -98,6 +98,8 @@ export const zh = {
   'record.access.break-the-glass': '紧急调阅（破窗）：本次调阅已记录并将接受复核',
   'record.access.self': '本人档案',
   'record.access.operator': '依据：平台运维',
+  'record.access.export': '依据：数据导出（审计）',
+  'record.access.platform-admin': '依据：平台管理员（审计）',
   'record.generated': '生成时间 {time}',
 
   'tab.summary': '概要',
