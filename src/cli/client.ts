@@ -66,8 +66,11 @@ async function serverAnswers(url: string, timeoutMs: number): Promise<boolean> {
   try {
     await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // A refused connection means no server. A probe that times out reached one that is busy — on the embedded engine
+    // `/healthz` waits for the worker's batch to finish — and opening its data directory in-process instead would
+    // find it locked (or, with another --data, a different database): talk to the server.
+    return err instanceof Error && err.name === 'TimeoutError';
   }
 }
 
