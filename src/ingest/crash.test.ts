@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
 import { openTestDb } from '../../test/support/db.ts';
+import { loadOrCreateKeyRing } from '../crypto/index.ts';
 import { openDb, type Db, type Queryable } from '../store/index.ts';
 import { feedCounts } from './counts.ts';
 import { landUnits } from './landing.ts';
@@ -23,9 +24,11 @@ describe(`a crash between landing and standardization on ${postgres ? 'PostgreSQ
 
   before(async () => {
     if (postgres) {
-      db = await openTestDb();
+      // The worker process must open the landing store with the same key ring (the data directory's, as on a node).
+      dir = mkdtempSync(join(tmpdir(), 'hb-crash-'));
+      db = await openTestDb({ keys: loadOrCreateKeyRing(dir) });
       const { rows } = await db.query<{ s: string }>('SELECT current_schema() AS s');
-      where = ['-', rows[0].s];
+      where = [dir, rows[0].s];
     } else {
       // The embedded engine admits one process, and this test needs a second one that dies: a file-backed database
       // (openTestDb is in memory) that the dead worker's successor opens again.
